@@ -1,0 +1,31 @@
+"""Offline assistant answering questions about Urdu reports, with citations."""
+
+from .answers import Answer, Citation, Passage
+from .assistant import Assistant
+from .errors import (
+    AssistantError,
+    BackendUnavailableError,
+    CorpusPathError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    InvalidQuestionError,
+)
+from .ingest import IngestReport
+from .settings import Settings
+
+__all__ = [
+    "Answer",
+    "Assistant",
+    "AssistantError",
+    "BackendUnavailableError",
+    "Citation",
+    "CorpusPathError",
+    "IndexCorruptError",
+    "IndexMismatchError",
+    "IndexMissingError",
+    "IngestReport",
+    "InvalidQuestionError",
+    "Passage",
+    "Settings",
+]

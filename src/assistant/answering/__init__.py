@@ -1,0 +1,4 @@
+from .base import Answerer, Draft, Evidence
+from .extractive import ExtractiveAnswerer
+
+__all__ = ["Answerer", "Draft", "Evidence", "ExtractiveAnswerer"]

@@ -1,0 +1,49 @@
+"""The typed results the assistant returns to every caller (Python, CLI, chat, evals)."""
+
+from pydantic import BaseModel, Field
+
+REFUSALS = {
+    "ur": "رپورٹس میں اس سوال کا جواب نہیں ملا۔",
+    "en": "The reports do not say.",
+}
+
+
+class Passage(BaseModel):
+    """A retrieved chunk with its scores."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    file: str
+    source_url: str | None
+    start: int = Field(description="Character offset of the chunk in the original file.")
+    end: int
+    text: str
+    score: float = Field(description="Fused retrieval score.")
+    lexical_score: float
+    dense_score: float
+
+
+class Citation(BaseModel):
+    """One numbered source: the quoted passage and where it sits in the original file."""
+
+    number: int
+    doc_id: str
+    title: str
+    file: str
+    source_url: str | None
+    quote: str = Field(description="The supporting passage, verbatim from the report.")
+    start: int = Field(description="Character offset of the quote in the original file.")
+    end: int
+
+
+class Answer(BaseModel):
+    question: str
+    language: str = Field(description="'ur' or 'en', detected from the question's script.")
+    answer: str = Field(description="The short answer, or the refusal message.")
+    supporting: list[str] = Field(default_factory=list, description="Supporting sentences, verbatim.")
+    citations: list[Citation] = Field(default_factory=list)
+    passages: list[Passage] = Field(default_factory=list)
+    refused: bool = False
+    evidence: float = Field(0.0, description="How well the best supporting sentence matches the question (0-1).")
+    answerer: str = "extractive"

@@ -1,0 +1,58 @@
+"""The retrieval chain as a LangChain runnable: retrieve -> answer -> cite.
+Input: {"question": str}. Output: an `Answer`. The answerer is the swappable step."""
+
+from operator import itemgetter
+
+from langchain_core.documents import Document
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+from langchain_core.retrievers import BaseRetriever
+
+from .answering import Answerer, Draft
+from .answers import Answer, Citation, Passage
+from .normalize import language
+
+
+def to_passages(docs: list[Document]) -> list[Passage]:
+    return [Passage(text=d.page_content, **{k: d.metadata[k] for k in Passage.model_fields if k != "text"}) for d in docs]
+
+
+def cite(state: dict) -> Answer:
+    """Number the evidence spans as citations (one per distinct span, in order of use)."""
+    draft: Draft = state["draft"]
+    passages: list[Passage] = state["passages"]
+    citations: list[Citation] = []
+    for ev in draft.evidence:
+        if any(c.start == ev.start and c.doc_id == passages[ev.passage].doc_id for c in citations):
+            continue
+        p = passages[ev.passage]
+        citations.append(
+            Citation(
+                number=len(citations) + 1,
+                doc_id=p.doc_id,
+                title=p.title,
+                file=p.file,
+                source_url=p.source_url,
+                quote=ev.text,
+                start=ev.start,
+                end=ev.end,
+            )
+        )
+    return Answer(
+        question=state["question"],
+        language=language(state["question"]),
+        answer=draft.answer,
+        supporting=[ev.text for ev in draft.evidence],
+        citations=citations,
+        passages=passages,
+        refused=draft.refused,
+        evidence=round(draft.score, 4),
+        answerer=state.get("answerer", "extractive"),
+    )
+
+
+def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable:
+    return (
+        RunnablePassthrough.assign(passages=itemgetter("question") | retriever | RunnableLambda(to_passages))
+        | RunnablePassthrough.assign(draft=answerer.as_runnable(), answerer=RunnableLambda(lambda _: answerer.name))
+        | RunnableLambda(cite, name="cite")
+    )

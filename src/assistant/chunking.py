@@ -1,0 +1,105 @@
+"""Sentence-aware chunking for Urdu. Sentences end at `۔ ؟ ! ?`, a `.` that is not
+inside a number, or a line break. Every span keeps character offsets into the
+original text so citations can point at the exact passage."""
+
+import re
+from dataclasses import dataclass
+
+from .corpus import Report, is_metadata_line
+
+_SENTENCE_END = re.compile(r"[۔؟!?]+|(?<!\d)\.(?!\d)|\.(?=\s|$)")
+_CLAUSE_BREAK = re.compile(r"[؛;،,:]\s")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    doc_id: str
+    title: str
+    source_url: str | None
+    file: str
+    start: int
+    end: int
+    text: str
+
+
+def sentences(text: str, offset: int = 0) -> list[Span]:
+    """Split into trimmed sentence spans, skipping metadata lines; offsets are relative
+    to the text plus `offset`."""
+    spans: list[Span] = []
+    line_start = 0
+    for line in text.splitlines(keepends=True):
+        if not is_metadata_line(line):
+            pos = 0
+            for match in _SENTENCE_END.finditer(line):
+                _append_trimmed(spans, line, pos, match.end(), offset + line_start)
+                pos = match.end()
+            _append_trimmed(spans, line, pos, len(line), offset + line_start)
+        line_start += len(line)
+    return spans
+
+
+def _append_trimmed(spans: list[Span], text: str, start: int, end: int, offset: int) -> None:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if not stripped or not any(c.isalnum() for c in stripped):
+        return
+    begin = start + len(piece) - len(piece.lstrip())
+    spans.append(Span(begin + offset, begin + len(stripped) + offset, stripped))
+
+
+def _split_long(span: Span, limit: int) -> list[Span]:
+    """Break a sentence longer than `limit` at clause marks, then at spaces."""
+    if len(span.text) <= limit:
+        return [span]
+    pieces: list[Span] = []
+    text, base, cut_from = span.text, span.start, 0
+    while len(text) - cut_from > limit:
+        window = text[cut_from : cut_from + limit]
+        breaks = [m.end() for m in _CLAUSE_BREAK.finditer(window)]
+        cut = breaks[-1] if breaks and breaks[-1] > limit // 3 else window.rfind(" ") + 1 or limit
+        piece = text[cut_from : cut_from + cut].rstrip()
+        pieces.append(Span(base + cut_from, base + cut_from + len(piece), piece))
+        cut_from += cut
+        while cut_from < len(text) and text[cut_from] == " ":
+            cut_from += 1
+    pieces.append(Span(base + cut_from, base + len(text), text[cut_from:]))
+    return pieces
+
+
+def chunk_report(report: Report, file: str, size: int, overlap: int) -> list[Chunk]:
+    """Group sentences into chunks of about `size` characters, repeating `overlap`
+    sentences between neighbours. Chunk text is the original slice of the report."""
+    units = [piece for s in sentences(report.text) for piece in _split_long(s, size)]
+    chunks: list[Chunk] = []
+    first = 0
+    while first < len(units):
+        last = first
+        while last + 1 < len(units) and units[last + 1].end - units[first].start <= size:
+            last += 1
+        start, end = units[first].start, units[last].end
+        chunks.append(
+            Chunk(
+                chunk_id=f"{report.doc_id}#{len(chunks)}",
+                doc_id=report.doc_id,
+                title=report.title,
+                source_url=report.source_url,
+                file=file,
+                start=start,
+                end=end,
+                text=report.text[start:end],
+            )
+        )
+        if last + 1 >= len(units):
+            break
+        nxt = max(first + 1, last + 1 - overlap)
+        # overlap only when the next chunk can still take a new sentence beside it
+        first = nxt if units[last + 1].end - units[nxt].start <= size else last + 1
+    return chunks

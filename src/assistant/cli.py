@@ -1,0 +1,82 @@
+"""Command line: a thin shell over `Assistant`. Flags override ASSISTANT_* variables."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .answers import Answer
+from .assistant import Assistant
+from .errors import AssistantError
+from .settings import Settings
+
+LABELS = {
+    "ur": {"answer": "جواب", "evidence": "ثبوت", "sources": "حوالہ جات", "file": "فائل", "url": "ماخذ", "chars": "حروف"},
+    "en": {"answer": "Answer", "evidence": "Evidence", "sources": "Sources", "file": "File", "url": "Source", "chars": "chars"},
+}  # fmt: skip
+
+
+def format_answer(answer: Answer) -> str:
+    label = LABELS[answer.language]
+    lines = [f"{label['answer']}: {answer.answer}"]
+    if answer.refused:
+        return lines[0]
+    lines += ["", f"{label['evidence']}:"]
+    for number, sentence in enumerate(answer.supporting, start=1):
+        lines.append(f"  «{sentence}» [{number}]")
+    lines += ["", f"{label['sources']}:"]
+    for c in answer.citations:
+        lines.append(f"  [{c.number}] {c.title}")
+        lines.append(f"      {label['file']}: {c.file} ({label['chars']} {c.start}–{c.end})")
+        lines.append(f"      {label['url']}: {c.source_url or '—'}")
+        lines.append(f"      «{c.quote}»")
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
+    parser.add_argument("--index", dest="index_dir", type=Path, help="index folder (ASSISTANT_INDEX_DIR)")
+    parser.add_argument("--corpus", dest="corpus_dir", type=Path, help="corpus folder (ASSISTANT_CORPUS_DIR)")
+    parser.add_argument("--embedding", help="'e5-small-q4' or 'sentence-transformers:<model>' (ASSISTANT_EMBEDDING)")
+    parser.add_argument("--chroma-url", help="use a `chroma run` server at this URL (ASSISTANT_CHROMA_URL)")
+    parser.add_argument("--top-k", type=int, help="passages retrieved (ASSISTANT_TOP_K)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="load reports into the index (incremental)")
+    ingest.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the corpus folder)")
+    ingest.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
+    ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    ask = sub.add_parser("ask", help="answer one question with citations")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    flags = ("index_dir", "corpus_dir", "embedding", "chroma_url", "top_k")
+    return Settings(**{k: getattr(args, k) for k in flags if getattr(args, k) is not None})
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        assistant = Assistant(_settings(args))
+        if args.command == "ingest":
+            report = assistant.ingest(args.paths or None, rebuild=args.rebuild, progress=not args.no_progress)
+            for skipped in report.skipped:
+                print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+            print(report.summary())
+        elif args.command == "ask":
+            answer = assistant.ask(args.question)
+            print(answer.model_dump_json(indent=2) if args.json else format_answer(answer))
+    except AssistantError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"error": type(exc).__name__, "message": str(exc)}, ensure_ascii=False))
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

