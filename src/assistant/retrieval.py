@@ -5,10 +5,10 @@ Why not plain reciprocal-rank fusion: BM25 is near-perfect when the question sha
 the reports' words (Urdu) and nearly blind when it does not (English), while dense
 search is the other way round. RRF gives both lists equal say whatever the query, so a
 blind list drags good results down. The `hybrid` fusion instead weighs each list by how
-much it can see: the weight of BM25 is the query's *lexical coverage*, the IDF-weighted
-share of its content words that occur in the corpus at all. An Urdu question in the
-reports' vocabulary gets a weight near 1, an English one near 0, a mixed or paraphrased
-one something in between. Scores are normalised per query (BM25 by its maximum, cosine
+much it can see, from the query's *lexical coverage*: the IDF-weighted share of its
+content words that occur in the corpus at all (1.0 for an Urdu question in the reports'
+vocabulary, near 0 for an English one, in between for a paraphrase). The BM25 weight is
+0.5 x coverage squared: equal say at full coverage, fading fast as coverage drops. Scores are normalised per query (BM25 by its maximum, cosine
 min-max over the candidates) before they are combined."""
 
 from dataclasses import dataclass
@@ -23,6 +23,14 @@ from .chunking import Chunk
 from .index import SearchIndex
 
 RRF_K = 60
+LEXICAL_CAP = 0.5  # weight of BM25 when every query word is in the corpus vocabulary
+
+
+def lexical_weight(coverage: float) -> float:
+    """Weight of the lexical list for a query with this lexical coverage. Quadratic, so
+    the few numbers or names an English question shares with the Urdu reports do not
+    let a near-blind BM25 list outvote the dense one (measured in bench/retrieval.py)."""
+    return LEXICAL_CAP * coverage**2
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,7 @@ class HybridRetriever(BaseRetriever):
         missing = [cid for cid in lexical if cid not in dense]
         for cid, vec in self.index.vectors(missing).items():
             dense[cid] = float(sum(a * b for a, b in zip(vector, vec)))
-        fused = fuse(lexical, dense, bm25.coverage(query), self.fusion)
+        fused = fuse(lexical, dense, lexical_weight(bm25.coverage(query)), self.fusion)
         best = sorted(fused, key=fused.get, reverse=True)[: self.top_k]
         return [Scored(self.index.chunks[c], fused[c], lexical.get(c, 0.0), dense.get(c, 0.0)) for c in best]
 

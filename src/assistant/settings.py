@@ -33,5 +33,5 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     min_evidence: float = Field(
-        0.6, ge=0, le=1, description="Below this evidence score the assistant refuses instead of guessing."
+        0.3, ge=0, le=2, description="Below this evidence score the assistant refuses instead of guessing."
     )

@@ -9,11 +9,16 @@ from ..normalize import normalize
 _MONTHS = "جنوری|فروری|مارچ|اپریل|مئی|جون|جولائی|اگست|ستمبر|اکتوبر|نومبر|دسمبر"
 _EN_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 
-FIGURE_SPAN = re.compile(r"(?<![\w/])\d[\d,،٬]*(?:[.٫]\d+)?(?:\s?(?:%|٪|فیصد))?(?:/\d+)?")
-DATE_SPAN = re.compile(rf"(?:(?:یکم|\d{{1,2}})\s+(?:{_MONTHS})(?:\s+\d{{4}})?|(?:{_MONTHS})\s+\d{{4}})")
+FIGURE_SPAN = re.compile(
+    r"(?<![\w/])\d[\d,،٬]*(?:[.٫]\d+)?(?:\s?(?:%|٪|فیصد))?(?:/\d+)?"
+    r"(?:\s(?:ملین|ارب|لاکھ|کروڑ|ہزار|million|billion|thousand)\b)?(?:\s?ویں)?"
+)
+_DATE = rf"(?:(?:یکم|\d{{1,2}})\s+(?:{_MONTHS})(?:\s+\d{{4}})?|(?:{_MONTHS})\s+\d{{4}})"
+DATE_SPAN = re.compile(rf"{_DATE}\s+سے\s+{_DATE}\s+تک|{_DATE}")
 YEAR_SPAN = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _LATIN_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+){1,3}\b")
-_NAME_AFTER = re.compile(r"(?:کامریڈ|چیئرمین|سیکرٹری|سکریٹری|سربراہ)\s+")
+_NAME_AFTER = re.compile(r"(?:کامریڈ|چیئرمین|سیکرٹری|سکریٹری|سربراہ|آفس)\s+")
+_COUNT_WORD = re.compile(r"(?:کتن[ےیا]|how many|how much)\s+", re.I)
 _NAME_STOP = {
     "نے", "کی", "کے", "کا", "کو", "اور", "سے", "میں", "پر", "صوبائی", "پارٹی", "مرکزی", "کمیٹی",
     "ہیں", "ہے", "تھے", "-", "–", "کانفرنس", "محکمہ", "اسٹینڈنگ", "وائس", "ڈپٹی", "مستقل",
@@ -41,6 +46,11 @@ def question_type(question: str) -> str:
         if pattern.search(question):
             return kind
     return "other"
+
+
+def counted_words(question: str) -> list[str]:
+    """The words right after each `کتنے` / `how many`: what is being counted."""
+    return [" ".join(question[m.end() :].split()[:2]) for m in _COUNT_WORD.finditer(question)]
 
 
 def wants_percentage(question: str) -> bool:

@@ -22,6 +22,7 @@ from .base import Answerer, Draft, Evidence
 from .extraction import (
     Candidate,
     clauses,
+    counted_words,
     date_candidates,
     figure_candidates,
     name_candidates,
@@ -76,7 +77,7 @@ class ExtractiveAnswerer(Answerer):
                 s.passage,
                 s.span,
                 s.context,
-                weight * (0.75 * bm25.coverage(question, s.span.text) + 0.25 * bm25.coverage(question, s.context))
+                weight * (0.5 * bm25.coverage(question, s.span.text) + 0.5 * bm25.coverage(question, s.context))
                 + (1 - weight) * _dense_scaled(_cosine(qvec, v))
                 + 0.02 * (ANSWER_PASSAGES - s.passage),
             )
@@ -144,35 +145,55 @@ class ExtractiveAnswerer(Answerer):
         if kind in ("which", "other"):
             lexical = [self._bm25().coverage(question, c.text) for c in options]
         else:
-            lexical = _proximity(question, best.span.text, options)
+            lexical = _proximity(question, best.span.text, options, self._bm25().idf)
         dense = [0.0] * len(options)
         if weight < 1.0:
             windows = [c.text if kind in ("which", "other") else _window(best.span.text, c) for c in options]
             dense = [_dense_scaled(_cosine(qvec, v)) for v in self._embeddings.embed_documents(windows)]
         top = max(lexical) or 1.0
         percent = kind == "count" and wants_percentage(question)
+        counted = counted_words(question) if kind == "count" else []
         scores = [
-            weight * n / top + (1 - weight) * d + (0.5 if percent and "%" in normalize(c.text) else 0.0)
+            weight * (n / top + _follows(best.span.text, c, counted))
+            + (1 - weight) * d
+            + (0.5 if percent and "%" in normalize(c.text) else 0.0)
             for c, n, d in zip(options, lexical, dense)
         ]
-        chosen = options[max(range(len(options)), key=scores.__getitem__)].text
+        ranked = sorted(range(len(options)), key=scores.__getitem__, reverse=True)
+        if len(counted) >= 2:  # "how many X and how many Y": one figure per part, in text order
+            parts = sorted(ranked[: len(counted)], key=lambda i: options[i].start)
+            return "، ".join(options[i].text for i in parts)
+        chosen = options[ranked[0]].text
         return whole if kind in ("which", "other") and len(chosen) < 12 else chosen
+
+
+def _follows(sentence: str, option: Candidate, counted: list[str]) -> float:
+    """1.0 when the words right after the figure are what the question counts."""
+    after = set(tokens(" ".join(sentence[option.end :].split()[:3])))
+    return 1.0 if any(set(tokens(words)) & after for words in counted) else 0.0
 
 
 def _words(text: str) -> list[tuple[int, int, set[str]]]:
     return [(m.start(), m.end(), set(tokens(m.group()))) for m in re.finditer(r"\S+", text)]
 
 
-def _proximity(question: str, sentence: str, options: list[Candidate]) -> list[float]:
-    """How close each option sits to the question's words in the sentence (closer = higher)."""
+def _proximity(question: str, sentence: str, options: list[Candidate], idf: Callable[[str], float]) -> list[float]:
+    """How close each option sits to the question's words in the sentence: for every
+    distinct question word, its rarity divided by its distance in words (nearest use)."""
     wanted = set(content_tokens(question))
     words = _words(sentence)
-    hits = [i for i, (_, _, toks) in enumerate(words) if toks & wanted]
     out = []
     for option in options:
         at = next((i for i, (s, e, _) in enumerate(words) if s <= option.start < e), 0)
         end = next((i for i, (s, e, _) in enumerate(words) if s < option.end <= e), at)
-        out.append(sum(1.0 / (1 + min(abs(h - at), abs(h - end))) for h in hits if not at <= h <= end))
+        nearest: dict[str, int] = {}
+        for i, (_, _, toks) in enumerate(words):
+            if at <= i <= end:
+                continue
+            for tok in toks & wanted:
+                distance = min(abs(i - at), abs(i - end))
+                nearest[tok] = min(nearest.get(tok, distance), distance)
+        out.append(sum(idf(tok) / (1 + d) for tok, d in nearest.items()))
     return out
 
 
