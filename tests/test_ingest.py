@@ -1,0 +1,91 @@
+"""Incremental ingest against a real embedded Chroma: idempotent, replaces only what
+changed, deletes what was removed, survives an interrupted run."""
+
+import json
+
+import pytest
+
+from assistant import Assistant, IndexCorruptError, IndexMissingError
+from assistant.index import MANIFEST
+
+
+def _chunk_texts(a: Assistant, doc_id: str) -> dict[str, str]:
+    return {cid: c.text for cid, c in a.index.chunks.items() if c.doc_id == doc_id}
+
+
+def test_reingest_adds_nothing(fresh):
+    a, _ = fresh
+    first = a.ingest()
+    count = a.index.collection.count()
+    second = a.ingest()
+    assert len(first.added) == 5
+    assert second.added == second.updated == second.removed == []
+    assert len(second.unchanged) == 5
+    assert a.index.collection.count() == count == len(a.index.chunks) == first.chunks
+
+
+def test_editing_a_report_replaces_only_its_chunks(fresh):
+    a, corpus = fresh
+    a.ingest()
+    others = {d: _chunk_texts(a, d) for d in a.index.manifest["documents"] if not d.startswith("002")}
+    path = corpus / "002_3524ae84067e7f36.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("82 ارکان", "91 ارکان"), encoding="utf-8")
+    report = a.ingest()
+    assert report.updated == ["002_3524ae84067e7f36.txt"] and report.added == []
+    assert {d: _chunk_texts(a, d) for d in others} == others
+    assert a.index.collection.count() == len(a.index.chunks)
+    answer = a.ask("صوبائی پیپلز کمیٹی کے دفتر میں اس وقت پارٹی کے کتنے ارکان ہیں؟")
+    assert answer.answer == "91"
+    assert not any("82 ارکان" in c.text for c in a.index.chunks.values())
+
+
+def test_removed_report_is_deleted(fresh):
+    a, corpus = fresh
+    a.ingest()
+    (corpus / "003_eac06c45b3d3fc17.txt").unlink()
+    report = a.ingest()
+    assert report.removed == ["003_eac06c45b3d3fc17.txt"]
+    assert not any(c.doc_id.startswith("003") for c in a.index.chunks.values())
+    assert a.index.collection.count() == len(a.index.chunks)
+    assert a.ask("صوبے میں ہنرمند ماس موبلائزیشن کے ماڈلز کی کل تعداد کتنی ہو گئی ہے؟").refused
+
+
+def test_non_utf8_file_is_skipped_by_name_and_others_ingested(fresh):
+    a, corpus = fresh
+    (corpus / "broken.txt").write_bytes(b"\xff\xfe\x00bad")
+    report = a.ingest()
+    assert len(report.added) == 5
+    assert [s.path.name for s in report.skipped] == ["broken.txt"]
+    assert "UTF-8" in report.skipped[0].reason
+    assert "broken.txt" not in a.index.manifest["documents"]
+
+
+def test_interrupted_ingest_is_detected_then_repaired(fresh):
+    a, corpus = fresh
+    a.ingest()
+    manifest_path = a.settings.index_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    doc = "001_887231cad6e8cc3d.txt"
+    manifest["pending"] = doc  # as if the process died while replacing this report
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    reopened = Assistant(a.settings)
+    with pytest.raises(IndexCorruptError, match="stopped while writing"):
+        reopened.ask("کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟")
+    report = reopened.ingest()
+    assert doc in report.updated
+    assert reopened.index.collection.count() == len(reopened.index.chunks)
+    assert not reopened.ask("کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟").refused
+
+
+def test_vectors_without_manifest_entry_are_swept(fresh):
+    a, _ = fresh
+    a.ingest()
+    a.index.collection.add(ids=["ghost#0"], embeddings=[[0.0] * 384], metadatas=[{"doc_id": "ghost", "start": 0, "end": 1}])
+    a.ingest()
+    assert a.index.collection.get(ids=["ghost#0"])["ids"] == []
+
+
+def test_asking_before_ingest_says_what_to_do(tmp_path):
+    a = Assistant(index_dir=tmp_path / "none")
+    with pytest.raises(IndexMissingError, match="assistant ingest"):
+        a.ask("کتنے؟")
