@@ -50,7 +50,31 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer one question with citations")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="machine-readable output")
+    ev = sub.add_parser("eval", help="score the assistant on a question set in evals/")
+    ev.add_argument("--set", dest="set_name", default="questions", help="evals/<NAME>.jsonl, or a path to a .jsonl file")
+    ev.add_argument("--report", dest="report_dir", type=Path, default=Path("reports/eval"), help="where reports go")
+    ev.add_argument("--thresholds", type=Path, default=Path("evals/thresholds.toml"), help="minimum metrics")
+    ev.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
+
+
+def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
+    from .evaluation import evaluate, write_reports
+
+    path = Path(args.set_name) if args.set_name.endswith(".jsonl") else Path("evals") / f"{args.set_name}.jsonl"
+    thresholds = args.thresholds if args.thresholds.exists() else None
+    try:
+        run = evaluate(assistant, path, thresholds, progress=not args.no_progress)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    json_path, md_path = write_reports(run, args.report_dir, assistant.settings.model_dump(mode="json"))
+    row = run.table["all"]
+    print(" ".join(f"{k}={v}" for k, v in row.items()))
+    print(f"reports: {json_path} {md_path}")
+    for failure in run.failures:
+        print(f"below threshold: {failure}", file=sys.stderr)
+    return 0 if run.passed else 1
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -70,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "ask":
             answer = assistant.ask(args.question)
             print(answer.model_dump_json(indent=2) if args.json else format_answer(answer))
+        elif args.command == "eval":
+            return _eval(assistant, args)
     except AssistantError as exc:
         if getattr(args, "json", False):
             print(json.dumps({"error": type(exc).__name__, "message": str(exc)}, ensure_ascii=False))
