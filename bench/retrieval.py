@@ -31,7 +31,7 @@ def main() -> None:
     assistant = Assistant(Settings(index_dir=args.index))
     retriever = assistant.retriever if assistant.index else None
     print(f"{len(items)} answerable questions; top_k={retriever.top_k}, candidates={retriever.candidates}\n")
-    print(f"| fusion | lang | n | hit@1 | hit@5 | MRR |\n|---|---|---|---|---|---|")
+    print("| fusion | lang | n | hit@1 | hit@5 | MRR |\n|---|---|---|---|---|---|")
     for method in METHODS:
         retriever.fusion = method
         ranks = {item.id: gold_rank(retriever, item) for item in items}

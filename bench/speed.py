@@ -1,6 +1,6 @@
 """Ingest time for the corpus (fresh index) and query latency over the eval questions.
 
-    python bench/speed.py [--corpus corpus] [--set evals/questions.jsonl]
+python bench/speed.py [--corpus corpus] [--set evals/questions.jsonl]
 """
 
 import argparse
@@ -36,8 +36,10 @@ def main() -> None:
     times.sort()
     print(f"ingest: {len(report.added)} reports, {report.chunks} chunks in {ingest_s:.1f} s")
     print(f"re-ingest (nothing changed): {len(again.unchanged)} unchanged in {reingest_s:.2f} s")
-    print(f"query latency over {len(times)} questions: median {statistics.median(times) * 1000:.0f} ms, "
-          f"p95 {times[int(0.95 * len(times)) - 1] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")
+    print(
+        f"query latency over {len(times)} questions: median {statistics.median(times) * 1000:.0f} ms, "
+        f"p95 {times[int(0.95 * len(times)) - 1] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

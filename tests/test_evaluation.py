@@ -46,7 +46,11 @@ def _item(id_, form, accept=(), doc=None, passage=None, require_all=()):
 
 
 def _answer(text, refused=False, cite=None, passages=()):
-    citations = [Citation(number=1, doc_id=cite[0], title="t", file="f", source_url=None, quote=cite[1], start=0, end=1)] if cite else []
+    citations = (
+        [Citation(number=1, doc_id=cite[0], title="t", file="f", source_url=None, quote=cite[1], start=0, end=1)]
+        if cite
+        else []
+    )
     ps = [Passage(chunk_id=f"{d}#{i}", doc_id=d, title="t", file="f", source_url=None, start=0, end=1, text=t,
                   score=1.0, lexical_score=0.0, dense_score=0.0) for i, (d, t) in enumerate(passages)]  # fmt: skip
     return Answer(question="q", language="ur", answer=text, refused=refused, citations=citations, passages=ps)
@@ -59,8 +63,13 @@ def test_each_metric_on_a_tiny_result_set():
     d = _item("d", "unanswerable")
     results = [
         # right answer, right citation, gold passage second
-        score_item(a, _answer("17,418", cite=("d1", "اس وقت 17,418 کیڈرز"),
-                              passages=[("d2", "x"), ("d1", "اس وقت 17,418 کیڈرز")]), 0.1),  # fmt: skip
+        score_item(
+            a,
+            _answer(
+                "17,418", cite=("d1", "اس وقت 17,418 کیڈرز"), passages=[("d2", "x"), ("d1", "اس وقت 17,418 کیڈرز")]
+            ),
+            0.1,
+        ),  # fmt: skip
         # wrong answer citing the wrong document, gold passage not retrieved
         score_item(b, _answer("55", cite=("d9", "55 ارکان"), passages=[("d9", "55 ارکان")]), 0.3),
         score_item(c, _answer("نہیں", refused=True), 0.2),  # right refusal

@@ -80,7 +80,9 @@ def test_interrupted_ingest_is_detected_then_repaired(fresh):
 def test_vectors_without_manifest_entry_are_swept(fresh):
     a, _ = fresh
     a.ingest()
-    a.index.collection.add(ids=["ghost#0"], embeddings=[[0.0] * 384], metadatas=[{"doc_id": "ghost", "start": 0, "end": 1}])
+    a.index.collection.add(
+        ids=["ghost#0"], embeddings=[[0.0] * 384], metadatas=[{"doc_id": "ghost", "start": 0, "end": 1}]
+    )
     a.ingest()
     assert a.index.collection.get(ids=["ghost#0"])["ids"] == []
 

@@ -4,8 +4,8 @@ Input: {"question": str}. Output: an `Answer`. The answerer is the swappable ste
 from operator import itemgetter
 
 from langchain_core.documents import Document
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from .answering import Answerer, Draft
 from .answers import Answer, Citation, Passage
@@ -13,7 +13,9 @@ from .normalize import language
 
 
 def to_passages(docs: list[Document]) -> list[Passage]:
-    return [Passage(text=d.page_content, **{k: d.metadata[k] for k in Passage.model_fields if k != "text"}) for d in docs]
+    return [
+        Passage(text=d.page_content, **{k: d.metadata[k] for k in Passage.model_fields if k != "text"}) for d in docs
+    ]
 
 
 def cite(state: dict) -> Answer:

@@ -10,10 +10,11 @@ from .assistant import Assistant
 from .errors import AssistantError
 from .settings import Settings
 
+_KEYS = ("answer", "evidence", "sources", "file", "url", "chars")
 LABELS = {
-    "ur": {"answer": "جواب", "evidence": "ثبوت", "sources": "حوالہ جات", "file": "فائل", "url": "ماخذ", "chars": "حروف"},
-    "en": {"answer": "Answer", "evidence": "Evidence", "sources": "Sources", "file": "File", "url": "Source", "chars": "chars"},
-}  # fmt: skip
+    "ur": dict(zip(_KEYS, ("جواب", "ثبوت", "حوالہ جات", "فائل", "ماخذ", "حروف"))),
+    "en": dict(zip(_KEYS, ("Answer", "Evidence", "Sources", "File", "Source", "chars"))),
+}
 
 
 def format_answer(answer: Answer) -> str:
@@ -51,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="machine-readable output")
     ev = sub.add_parser("eval", help="score the assistant on a question set in evals/")
-    ev.add_argument("--set", dest="set_name", default="questions", help="evals/<NAME>.jsonl, or a path to a .jsonl file")
+    ev.add_argument(
+        "--set", dest="set_name", default="questions", help="evals/<NAME>.jsonl, or a path to a .jsonl file"
+    )
     ev.add_argument("--report", dest="report_dir", type=Path, default=Path("reports/eval"), help="where reports go")
     ev.add_argument("--thresholds", type=Path, default=Path("evals/thresholds.toml"), help="minimum metrics")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -72,7 +72,7 @@ def read_report(path: Path, doc_id: str) -> Report:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"not valid UTF-8 (byte {exc.start}: {data[exc.start:exc.start + 1]!r})") from None
+        raise ValueError(f"not valid UTF-8 (byte {exc.start}: {data[exc.start : exc.start + 1]!r})") from None
     if "\x00" in text:
         raise ValueError("contains NUL bytes; looks binary")
     if not text.strip():

@@ -99,7 +99,9 @@ def name_candidates(sentence: str) -> list[Candidate]:
             if re.match(r"[،,؛;۔]", sentence[pos + word.end() : pos + word.end() + 1]):
                 break
         if 2 <= len(words) <= 4:
-            out.append(Candidate(pos + words[0][0], pos + words[-1][1], sentence[pos + words[0][0] : pos + words[-1][1]]))
+            out.append(
+                Candidate(pos + words[0][0], pos + words[-1][1], sentence[pos + words[0][0] : pos + words[-1][1]])
+            )
     return out
 
 

@@ -42,8 +42,10 @@ def gold_rank(item: EvalItem, answer: Answer) -> int | None:
 def score_item(item: EvalItem, answer: Answer, seconds: float) -> ItemResult:
     expected = item.require_all or item.accept
     if item.answerable and not answer.refused:
-        answer_ok = matches_all(item.require_all, answer.answer) if item.require_all else matches_any(
-            item.accept, answer.answer
+        answer_ok = (
+            matches_all(item.require_all, answer.answer)
+            if item.require_all
+            else matches_any(item.accept, answer.answer)
         )
         citation_ok = any(
             c.doc_id == item.gold_doc
