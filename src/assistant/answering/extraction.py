@@ -50,7 +50,15 @@ def question_type(question: str) -> str:
 
 def counted_words(question: str) -> list[str]:
     """The words right after each `کتنے` / `how many`: what is being counted."""
-    return [" ".join(question[m.end() :].split()[:2]) for m in _COUNT_WORD.finditer(question)]
+    out = []
+    for m in _COUNT_WORD.finditer(question):
+        words = []
+        for word in question[m.end() :].split()[:2]:
+            words.append(word.strip("،,؛;؟?!۔."))
+            if word[-1] in "،,؛;؟?!۔.":
+                break
+        out.append(" ".join(w for w in words if w))
+    return out
 
 
 def wants_percentage(question: str) -> bool:

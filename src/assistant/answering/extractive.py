@@ -145,7 +145,7 @@ class ExtractiveAnswerer(Answerer):
         if kind in ("which", "other"):
             lexical = [self._bm25().coverage(question, c.text) for c in options]
         else:
-            lexical = _proximity(question, best.span.text, options, self._bm25().idf)
+            lexical = _proximity(question, best.span.text, options, self._bm25().idf, figures=kind != "person")
         dense = [0.0] * len(options)
         if weight < 1.0:
             windows = [c.text if kind in ("which", "other") else _window(best.span.text, c) for c in options]
@@ -154,7 +154,7 @@ class ExtractiveAnswerer(Answerer):
         percent = kind == "count" and wants_percentage(question)
         counted = counted_words(question) if kind == "count" else []
         scores = [
-            weight * (n / top + _follows(best.span.text, c, counted))
+            weight * (n / top + 0.5 * _follows(best.span.text, c, counted))
             + (1 - weight) * d
             + (0.5 if percent and "%" in normalize(c.text) else 0.0)
             for c, n, d in zip(options, lexical, dense)
@@ -177,23 +177,29 @@ def _words(text: str) -> list[tuple[int, int, set[str]]]:
     return [(m.start(), m.end(), set(tokens(m.group()))) for m in re.finditer(r"\S+", text)]
 
 
-def _proximity(question: str, sentence: str, options: list[Candidate], idf: Callable[[str], float]) -> list[float]:
-    """How close each option sits to the question's words in the sentence: for every
-    distinct question word, its rarity divided by its distance in words (nearest use)."""
+def _proximity(
+    question: str, sentence: str, options: list[Candidate], idf: Callable[[str], float], figures: bool = True
+) -> list[float]:
+    """How strongly the question's words describe each option: for every distinct
+    question word, its rarity times a closeness weight. Urdu puts a figure's noun and
+    modifiers after it ("2،334 لوگ کمیون کی سطح پر"), so words after the option and
+    within its clause decay slowly (for figures); all other words decay with distance."""
     wanted = set(content_tokens(question))
     words = _words(sentence)
     out = []
     for option in options:
         at = next((i for i, (s, e, _) in enumerate(words) if s <= option.start < e), 0)
         end = next((i for i, (s, e, _) in enumerate(words) if s < option.end <= e), at)
-        nearest: dict[str, int] = {}
+        clause_end = next((i for i in range(end, len(words)) if sentence[words[i][1] - 1] in "،,؛;"), len(words))
+        best: dict[str, float] = {}
         for i, (_, _, toks) in enumerate(words):
             if at <= i <= end:
                 continue
+            distance = min(abs(i - at), abs(i - end))
+            closeness = 1 / (1 + distance / 3) if figures and end < i <= clause_end else 1 / (1 + distance)
             for tok in toks & wanted:
-                distance = min(abs(i - at), abs(i - end))
-                nearest[tok] = min(nearest.get(tok, distance), distance)
-        out.append(sum(idf(tok) / (1 + d) for tok, d in nearest.items()))
+                best[tok] = max(best.get(tok, 0.0), closeness)
+        out.append(sum(idf(tok) * w for tok, w in best.items()))
     return out
 
 

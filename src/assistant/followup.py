@@ -1,0 +1,44 @@
+"""Follow-up questions ("اور کمیون کی سطح پر کتنے؟") rewritten into standalone ones
+before retrieval, using the previous standalone question of the conversation.
+
+The rule-based rewriter needs no model. A question reads as a follow-up when it opens
+with `اور` / `and` / `what about`, points back (`ان میں`, `وہاں`, `those`), or is a few
+words long. When the previous question counted something ("کتنے کیڈرز") the follow-up
+counts the same thing in its own scope; otherwise it borrows the previous question's
+content words that it lacks."""
+
+import re
+
+from .answering.extraction import counted_words
+from .normalize import content_tokens, tokens
+
+_FOLLOWUP_START = re.compile(r"^\s*(?:and what about|what about|how about|اور|پھر|تو|and)\b\s*", re.I)
+_POINTS_BACK = re.compile(r"ان میں|ان کی|ان کے|اس میں|اسی|وہاں|یہاں|\bthose\b|\bthem\b|\bthere\b|\btheir\b", re.I)
+_COUNT_WORD = re.compile(r"کتن[ےیا]|how many|how much", re.I)
+_PUNCT = "،,؛;؟?!۔."
+SHORT_WORDS = 4
+
+
+def is_followup(question: str) -> bool:
+    return bool(
+        _FOLLOWUP_START.match(question) or _POINTS_BACK.search(question) or len(question.split()) <= SHORT_WORDS
+    )
+
+
+def rewrite_followup(question: str, previous: list[str]) -> str:
+    """Standalone form of `question`, given the earlier standalone questions (oldest first)."""
+    question = question.strip()
+    if not previous or not is_followup(question):
+        return question
+    last = previous[-1]
+    english = question.isascii()
+    body = _FOLLOWUP_START.sub("", question).strip(_PUNCT + " ")
+    counted = " ".join(w.strip(_PUNCT) for phrase in counted_words(last) for w in phrase.split())
+    if counted:
+        if _COUNT_WORD.search(body):  # the counted thing leads, so the follow-up's own scope stays by its count
+            return f"{counted}: {body}{'?' if english else '؟'}"
+        return f"How many {counted} {body}?" if english else f"{body} کتنے {counted}؟"
+    have = set(tokens(question))
+    words = [w.strip(_PUNCT) for w in last.split()]
+    borrowed = [w for w in words if content_tokens(w) and not set(tokens(w)) & have]
+    return f"{body} {' '.join(borrowed)}{'?' if english else '؟'}" if borrowed else question
