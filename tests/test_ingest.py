@@ -91,3 +91,13 @@ def test_asking_before_ingest_says_what_to_do(tmp_path):
     a = Assistant(index_dir=tmp_path / "none")
     with pytest.raises(IndexMissingError, match="assistant ingest"):
         a.ask("کتنے؟")
+
+
+def test_changed_chunk_settings_rechunk_every_report(fresh):
+    a, _ = fresh
+    first = a.ingest()
+    smaller = Assistant(a.settings, chunk_size=300)
+    report = smaller.ingest()
+    assert len(report.updated) == 5 and report.chunks > first.chunks
+    assert all(len(c.text) <= 300 for c in smaller.index.chunks.values())
+    assert smaller.index.collection.count() == report.chunks

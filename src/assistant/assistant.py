@@ -1,6 +1,8 @@
 """The one composition root: builds the assistant from settings. The CLI, the chat, the
 evals and other tools all go through `Assistant`."""
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from .answering import ExtractiveAnswerer
@@ -63,6 +65,14 @@ class Assistant:
     def ask(self, question: str) -> Answer:
         """Answer from the reports only; `Answer.refused` is True when they do not say."""
         return self.chain.invoke({"question": self.check_question(question)})
+
+    def stream(self, question: str) -> Iterator[str | Answer]:
+        """Yield the answer text in pieces as it is produced, then the full `Answer` last.
+        The extractive answerer finishes at once and is sent word by word; an LLM
+        answerer streams its tokens through the same iterator."""
+        answer = self.ask(question)
+        yield from re.findall(r"\S+\s*", answer.answer)
+        yield answer
 
     @property
     def chain(self):

@@ -1,5 +1,5 @@
-"""Sentence-aware chunking for Urdu. Sentences end at `۔ ؟ ! ?`, a `.` that is not
-inside a number, or a line break. Every span keeps character offsets into the
+"""Sentence-aware chunking for Urdu. Sentences end at `۔ ؟ ! ?`, a `.` followed by
+a space (not inside a number, URL or name), or a line break. Every span keeps character offsets into the
 original text so citations can point at the exact passage."""
 
 import re
@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from .corpus import Report, is_metadata_line
 
-_SENTENCE_END = re.compile(r"[۔؟!?]+|(?<!\d)\.(?!\d)|\.(?=\s|$)")
+VERSION = 2  # bump when chunk boundaries change, so ingest re-chunks unchanged reports
+_SENTENCE_END = re.compile(r"[۔؟!?]+|\.+(?=\s|$)")
 _CLAUSE_BREAK = re.compile(r"[؛;،,:]\s")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .answers import Answer
 from .assistant import Assistant
-from .errors import AssistantError
+from .errors import AssistantError, BackendUnavailableError
 from .settings import Settings
 
 _KEYS = ("answer", "evidence", "sources", "file", "url", "chars")
@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer one question with citations")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="machine-readable output")
+    chat = sub.add_parser("chat", help="start the staff chat in the browser")
+    chat.add_argument("--host", dest="chat_host", help="address to listen on (ASSISTANT_CHAT_HOST, default 127.0.0.1)")
+    chat.add_argument("--port", dest="chat_port", type=int, help="port (ASSISTANT_CHAT_PORT, default 7860)")
+    chat.add_argument("--auth", dest="chat_auth", help="login as user:password (ASSISTANT_CHAT_AUTH)")
+
     ev = sub.add_parser("eval", help="score the assistant on a question set in evals/")
     ev.add_argument(
         "--set", dest="set_name", default="questions", help="evals/<NAME>.jsonl, or a path to a .jsonl file"
@@ -81,8 +86,8 @@ def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    flags = ("index_dir", "corpus_dir", "embedding", "chroma_url", "top_k")
-    return Settings(**{k: getattr(args, k) for k in flags if getattr(args, k) is not None})
+    flags = ("index_dir", "corpus_dir", "embedding", "chroma_url", "top_k", "chat_host", "chat_port", "chat_auth")
+    return Settings(**{k: getattr(args, k) for k in flags if getattr(args, k, None) is not None})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "ask":
             answer = assistant.ask(args.question)
             print(answer.model_dump_json(indent=2) if args.json else format_answer(answer))
+        elif args.command == "chat":
+            try:
+                from .ui.app import launch
+            except ImportError as exc:
+                raise BackendUnavailableError("the chat needs `pip install -e '.[chat]'` (gradio)") from exc
+            assistant.index  # noqa: B018 - fail now, with a clear message, if there is no index
+            launch(assistant)
         elif args.command == "eval":
             return _eval(assistant, args)
     except AssistantError as exc:

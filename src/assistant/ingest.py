@@ -9,6 +9,7 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
+from .chunking import VERSION as CHUNKER_VERSION
 from .chunking import chunk_report
 from .corpus import SkippedFile, discover, read_report
 from .index import SearchIndex
@@ -53,7 +54,7 @@ def ingest(
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
-    chunking = {"size": chunk_size, "overlap": chunk_overlap}
+    chunking = {"size": chunk_size, "overlap": chunk_overlap, "version": CHUNKER_VERSION}
     rechunk = index.manifest.get("chunking") != chunking
     pending = index.manifest.get("pending")
 

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     fusion: Literal["hybrid", "rrf", "bm25", "dense"] = Field(
         "hybrid", description="How lexical and dense results are combined (see retrieval.py)."
     )
+    chat_host: str = Field("127.0.0.1", description="Address the chat listens on.")
+    chat_port: int = Field(7860, ge=0, le=65535, description="Port of the chat (0 = any free port).")
+    chat_auth: str | None = Field(
+        None, description="Chat login as 'user:password'; required when chat_host is not a loopback address."
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     min_evidence: float = Field(
         0.3, ge=0, le=2, description="Below this evidence score the assistant refuses instead of guessing."

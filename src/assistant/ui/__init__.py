@@ -1,0 +1,1 @@
+"""The Gradio chat (optional extra: pip install -e '.[chat]')."""

@@ -1,0 +1,62 @@
+"""Answer and citations as safe display text. Everything that comes from a report or a
+question is HTML-escaped here, so markup inside them shows as text, never runs."""
+
+from html import escape
+
+from ..answers import Answer
+
+SEARCHED = {"ur": "تلاش کیا گیا سوال", "en": "Searched for"}
+FILE = {"ur": "فائل", "en": "File"}
+SOURCE = {"ur": "ماخذ", "en": "Source"}
+NO_SOURCES = {"ur": "اس سوال کے لیے رپورٹس میں کوئی حوالہ نہیں ملا۔", "en": "No passage in the reports answers this."}
+
+
+def chat_text(answer: Answer) -> str:
+    """The assistant's chat message (Markdown): short answer, supporting sentences, [n] marks."""
+    if answer.refused:
+        return f"ℹ️ {escape(answer.answer)}"
+    parts = [f"**{escape(answer.answer)}**"]
+    parts += [f"«{escape(sentence)}» [{n}]" for n, sentence in enumerate(answer.supporting, start=1)]
+    return "\n\n".join(parts)
+
+
+def highlight(quote: str, answer: str) -> str:
+    """Escaped quote with each part of the answer (e.g. the figure) wrapped in <mark>."""
+    spans = []
+    for part in {p.strip() for p in answer.split("، ") if p.strip()}:
+        at = quote.find(part)
+        if at >= 0:
+            spans.append((at, at + len(part)))
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos:
+            continue
+        out += [escape(quote[pos:start]), "<mark>", escape(quote[start:end]), "</mark>"]
+        pos = end
+    out.append(escape(quote[pos:]))
+    return "".join(out)
+
+
+def _link(url: str | None) -> str:
+    if not url or not url.startswith(("http://", "https://")):
+        return "—"
+    return f'<a href="{escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{escape(url)}</a>'
+
+
+def sources_html(answer: Answer, searched: str) -> str:
+    lang = answer.language
+    html = [f'<div class="sources" dir="auto"><p class="searched">{SEARCHED[lang]}: <bdi>{escape(searched)}</bdi></p>']
+    if not answer.citations:
+        html.append(f'<p class="no-sources">{NO_SOURCES[lang]}</p></div>')
+        return "".join(html)
+    html.append("<ol>")
+    for c in answer.citations:
+        html.append(
+            f'<li class="source" id="source-{c.number}"><details open>'
+            f'<summary><span class="num">[{c.number}]</span> <span class="title">{escape(c.title)}</span></summary>'
+            f'<div class="file">{FILE[lang]}: <bdi>{escape(c.file)}</bdi> ({c.start}–{c.end})</div>'
+            f'<div class="url">{SOURCE[lang]}: {_link(c.source_url)}</div>'
+            f'<blockquote dir="rtl">{highlight(c.quote, answer.answer)}</blockquote></details></li>'
+        )
+    html.append("</ol></div>")
+    return "".join(html)
