@@ -55,3 +55,8 @@ def test_ingest_reports_skipped_files(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "1 added" in out.stdout and "1 skipped" in out.stdout
     assert "b.txt" in out.stderr and "UTF-8" in out.stderr
+
+
+def test_invalid_setting_is_a_short_error():
+    out = run("--top-k", "0", "ask", "کتنے؟")
+    assert out.returncode == 2 and "invalid setting: top_k" in out.stderr and "Traceback" not in out.stderr

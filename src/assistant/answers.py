@@ -37,6 +37,17 @@ class Citation(BaseModel):
     end: int
 
 
+class GroundingReport(BaseModel):
+    """What the grounding check found in an LLM answer."""
+
+    passed: bool
+    llm_answer: str = Field(description="The LLM's text as written, before any fix or fallback.")
+    removed_markers: list[int] = Field(default_factory=list, description="[n] markers that pointed at no passage.")
+    unsupported_figures: list[str] = Field(default_factory=list, description="Figures no cited passage contains.")
+    uncited: bool = Field(False, description="The answer cited no passage at all.")
+    fell_back: bool = Field(False, description="The extractive answer replaced the LLM answer.")
+
+
 class Answer(BaseModel):
     question: str
     language: str = Field(description="'ur' or 'en', detected from the question's script.")
@@ -46,4 +57,5 @@ class Answer(BaseModel):
     passages: list[Passage] = Field(default_factory=list)
     refused: bool = False
     evidence: float = Field(0.0, description="How well the best supporting sentence matches the question (0-1).")
-    answerer: str = "extractive"
+    answerer: str = Field("extractive", description="'extractive', 'llm' or 'extractive (fallback)'.")
+    grounding: GroundingReport | None = Field(None, description="Set for LLM answers.")

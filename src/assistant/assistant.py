@@ -1,19 +1,22 @@
 """The one composition root: builds the assistant from settings. The CLI, the chat, the
 evals and other tools all go through `Assistant`."""
 
-import re
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from .answering import ExtractiveAnswerer
+from .answering import Answerer, Draft, ExtractiveAnswerer
 from .answers import Answer
-from .chain import build_chain
+from .chain import build_chain, cite, to_passages
 from .embeddings import embedding_id, make_embeddings
 from .errors import InvalidQuestionError
+from .followup import is_followup, rewrite_followup
 from .index import SearchIndex
 from .ingest import IngestReport, ingest
 from .retrieval import HybridRetriever
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -25,11 +28,13 @@ class Assistant:
     """
 
     def __init__(self, settings: Settings | None = None, **overrides) -> None:
-        self.settings = settings.model_copy(update=overrides) if settings else Settings(**overrides)
+        base = settings.model_dump() if settings else {}
+        self.settings = Settings(**{**base, **overrides})  # validated, whatever the overrides are
         self.embeddings = make_embeddings(self.settings)
         self._embedding_id = embedding_id(self.settings)
         self._index: SearchIndex | None = None
         self._chain = None
+        self._chat_model = None
 
     @property
     def index(self) -> SearchIndex:
@@ -47,9 +52,26 @@ class Assistant:
             candidates=self.settings.candidates,
             fusion=self.settings.fusion,
         )
-        answerer = ExtractiveAnswerer(lambda: index.bm25, self.embeddings, self.settings.min_evidence)
         self.retriever = retriever
-        self._chain = build_chain(retriever, answerer)
+        self.answerer = self._make_answerer(index)
+        self._chain = build_chain(retriever, self.answerer)
+
+    def _make_answerer(self, index: SearchIndex) -> Answerer:
+        extractive = ExtractiveAnswerer(lambda: index.bm25, self.embeddings, self.settings.min_evidence)
+        if self.settings.answerer == "extractive":
+            return extractive
+        from .llm import LLMAnswerer
+
+        return LLMAnswerer(self.settings, self.chat_model, extractive if self.settings.llm_fallback else None)
+
+    @property
+    def chat_model(self):
+        """The LangChain chat model of the LLM backend (built on first use)."""
+        if self._chat_model is None:
+            from .llm import make_chat_model
+
+            self._chat_model = make_chat_model(self.settings)
+        return self._chat_model
 
     def ingest(self, paths: list[Path] | None = None, rebuild: bool = False, progress: bool = False) -> IngestReport:
         """Bring the index up to date with the reports under `paths` (default: corpus_dir)."""
@@ -67,12 +89,30 @@ class Assistant:
         return self.chain.invoke({"question": self.check_question(question)})
 
     def stream(self, question: str) -> Iterator[str | Answer]:
-        """Yield the answer text in pieces as it is produced, then the full `Answer` last.
-        The extractive answerer finishes at once and is sent word by word; an LLM
-        answerer streams its tokens through the same iterator."""
-        answer = self.ask(question)
-        yield from re.findall(r"\S+\s*", answer.answer)
-        yield answer
+        """Yield the answer text in pieces as it is written, then the full `Answer` last
+        (the same object `ask` returns; an LLM answer may still fall back after streaming)."""
+        question = self.check_question(question)
+        self.index  # noqa: B018 - opens the index and builds the retriever
+        passages = to_passages(self.retriever.invoke(question))
+        for item in self.answerer.stream(question, passages):
+            if isinstance(item, Draft):
+                yield cite({"question": question, "passages": passages, "draft": item, "answerer": self.answerer.name})
+            else:
+                yield item
+
+    def rewrite(self, question: str, previous: list[str]) -> str:
+        """A follow-up rewritten as a standalone question: by the LLM when one is
+        configured (falling back to the rules if it fails), else by the rules."""
+        if self.settings.answerer == "llm" and previous and is_followup(question):
+            try:
+                from .llm import rewrite_with_llm
+
+                written = rewrite_with_llm(self.chat_model, question, previous)
+                if written and len(written) <= self.settings.max_question_chars:
+                    return written
+            except Exception:  # noqa: BLE001 - the rules still give a usable question
+                log.warning("LLM rewrite failed; using the rule-based rewrite", exc_info=True)
+        return rewrite_followup(question, previous)
 
     @property
     def chain(self):

@@ -48,7 +48,8 @@ def cite(state: dict) -> Answer:
         passages=passages,
         refused=draft.refused,
         evidence=round(draft.score, 4),
-        answerer=state.get("answerer", "extractive"),
+        answerer=draft.answerer or state.get("answerer", "extractive"),
+        grounding=draft.grounding,
     )
 
 

@@ -5,6 +5,8 @@ import json
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from .answers import Answer
 from .assistant import Assistant
 from .errors import AssistantError, BackendUnavailableError
@@ -22,6 +24,11 @@ def format_answer(answer: Answer) -> str:
     lines = [f"{label['answer']}: {answer.answer}"]
     if answer.refused:
         return lines[0]
+    g = answer.grounding
+    if g and g.fell_back:
+        lines.append("(the LLM answer failed the grounding check; the extractive answer is shown)")
+    elif g and not g.passed:
+        lines.append(f"(NOT VERIFIED: {', '.join(g.unsupported_figures) or 'no citations'} not in the cited passages)")
     lines += ["", f"{label['evidence']}:"]
     for number, sentence in enumerate(answer.supporting, start=1):
         lines.append(f"  «{sentence}» [{number}]")
@@ -41,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--embedding", help="'e5-small-q4' or 'sentence-transformers:<model>' (ASSISTANT_EMBEDDING)")
     parser.add_argument("--chroma-url", help="use a `chroma run` server at this URL (ASSISTANT_CHROMA_URL)")
     parser.add_argument("--top-k", type=int, help="passages retrieved (ASSISTANT_TOP_K)")
+    parser.add_argument("--answerer", choices=("extractive", "llm"), help="who writes answers (ASSISTANT_ANSWERER)")
+    parser.add_argument("--llm-backend", choices=("openai", "ollama"), help="LLM server kind (ASSISTANT_LLM_BACKEND)")
+    parser.add_argument("--llm-base-url", help="LLM server URL (ASSISTANT_LLM_BASE_URL)")
+    parser.add_argument("--llm-model", help="model name on the LLM server (ASSISTANT_LLM_MODEL)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", help="load reports into the index (incremental)")
@@ -86,14 +97,21 @@ def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    flags = ("index_dir", "corpus_dir", "embedding", "chroma_url", "top_k", "chat_host", "chat_port", "chat_auth")
+    flags = ("index_dir", "corpus_dir", "embedding", "chroma_url", "top_k", "answerer", "llm_backend", "llm_base_url",
+             "llm_model", "chat_host", "chat_port", "chat_auth")  # fmt: skip
     return Settings(**{k: getattr(args, k) for k in flags if getattr(args, k, None) is not None})
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        assistant = Assistant(_settings(args))
+        settings = _settings(args)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"error: invalid setting: {problems}", file=sys.stderr)
+        return 2
+    try:
+        assistant = Assistant(settings)
         if args.command == "ingest":
             report = assistant.ingest(args.paths or None, rebuild=args.rebuild, progress=not args.no_progress)
             for skipped in report.skipped:

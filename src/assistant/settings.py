@@ -31,6 +31,22 @@ class Settings(BaseSettings):
     fusion: Literal["hybrid", "rrf", "bm25", "dense"] = Field(
         "hybrid", description="How lexical and dense results are combined (see retrieval.py)."
     )
+    answerer: Literal["extractive", "llm"] = Field(
+        "extractive", description="Who writes answers: the extractive answerer (no model) or an LLM."
+    )
+    llm_backend: Literal["openai", "ollama"] = Field(
+        "openai",
+        description="'openai' for any OpenAI-compatible server (vLLM, llama.cpp, LM Studio, hosted), or 'ollama'.",
+    )
+    llm_base_url: str | None = Field(
+        None, description="e.g. http://127.0.0.1:8080/v1 (OpenAI) or http://127.0.0.1:11434 (Ollama)."
+    )
+    llm_model: str | None = Field(None, description="Model name as the server knows it.")
+    llm_timeout: float = Field(60.0, gt=0, le=600, description="Seconds to wait for the LLM server per request.")
+    llm_max_tokens: int = Field(256, ge=16, le=4096, description="Longest LLM answer, in tokens.")
+    llm_fallback: bool = Field(
+        True, description="When an LLM answer fails the grounding check, answer extractively instead (and say so)."
+    )
     chat_host: str = Field("127.0.0.1", description="Address the chat listens on.")
     chat_port: int = Field(7860, ge=0, le=65535, description="Port of the chat (0 = any free port).")
     chat_auth: str | None = Field(

@@ -77,7 +77,7 @@ class ExtractiveAnswerer(Answerer):
                 s.passage,
                 s.span,
                 s.context,
-                weight * (0.5 * bm25.coverage(question, s.span.text) + 0.5 * bm25.coverage(question, s.context))
+                weight * (0.35 * bm25.coverage(question, s.span.text) + 0.65 * bm25.coverage(question, s.context))
                 + (1 - weight) * _dense_scaled(_cosine(qvec, v))
                 + 0.02 * (ANSWER_PASSAGES - s.passage),
             )

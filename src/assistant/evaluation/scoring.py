@@ -24,6 +24,8 @@ class ItemResult:
     hit_rank: int | None  # 1-based rank of the gold passage among retrieved passages
     cited_docs: list[str]
     seconds: float
+    answerer: str = "extractive"
+    grounded: bool | None = None  # LLM answers: did the model's text pass the grounding check
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -69,6 +71,8 @@ def score_item(item: EvalItem, answer: Answer, seconds: float) -> ItemResult:
         hit_rank=gold_rank(item, answer),
         cited_docs=[c.doc_id for c in answer.citations],
         seconds=seconds,
+        answerer=answer.answerer,
+        grounded=answer.grounding.passed if answer.grounding and not answer.refused else None,
     )
 
 
@@ -93,6 +97,7 @@ def summarize(results: list[ItemResult]) -> dict:
         "refusal_accuracy": _share([r.refusal_ok for r in results]),
         "refused_unanswerable": _share([r.refused for r in unanswerable]),
         "refused_answerable": _share([r.refused for r in answerable]),
+        "llm_grounded": _share([r.grounded for r in results if r.grounded is not None]),
         "latency_p50_s": round(statistics.median(times), 4) if times else None,
         "latency_p95_s": round(times[min(len(times) - 1, int(0.95 * len(times)))], 4) if times else None,
     }

@@ -12,7 +12,6 @@ import gradio as gr
 from ..answers import Answer
 from ..assistant import Assistant
 from ..errors import AssistantError, IndexMissingError, InvalidQuestionError
-from ..followup import rewrite_followup
 from .render import chat_text, sources_html
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,7 @@ def friendly_error(exc: Exception) -> str:
 def build_app(assistant: Assistant) -> gr.Blocks:
     def respond(message: str, history: list, turns: list):
         previous = [t["standalone"] for t in turns]
-        standalone = rewrite_followup(message or "", previous)
+        standalone = assistant.rewrite(message or "", previous)
         history = [*history, {"role": "user", "content": escape(message or "")}]
         history.append({"role": "assistant", "content": ""})
         answer: Answer | None = None
@@ -74,7 +73,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     def ask(question: str, previous_questions: list[str] | None = None) -> dict:
         """Answer one question (rewritten against the previous ones when it is a follow-up);
         returns the Answer as a dict with citations, or {"error": ...}."""
-        standalone = rewrite_followup(question or "", previous_questions or [])
+        standalone = assistant.rewrite(question or "", previous_questions or [])
         try:
             answer = assistant.ask(standalone)
         except AssistantError as exc:

@@ -8,6 +8,11 @@ from ..answers import Answer
 SEARCHED = {"ur": "تلاش کیا گیا سوال", "en": "Searched for"}
 FILE = {"ur": "فائل", "en": "File"}
 SOURCE = {"ur": "ماخذ", "en": "Source"}
+UNVERIFIED = {"ur": "غیر مصدقہ، حوالوں میں نہیں ملا", "en": "Not verified against the cited passages"}
+FELL_BACK = {
+    "ur": "ماڈل کا جواب حوالوں سے ثابت نہیں ہوا، اس لیے رپورٹ کا متعلقہ جملہ دکھایا گیا ہے۔",
+    "en": "The model's answer did not check out against the passages, so the report's own sentence is shown.",
+}
 NO_SOURCES = {"ur": "اس سوال کے لیے رپورٹس میں کوئی حوالہ نہیں ملا۔", "en": "No passage in the reports answers this."}
 
 
@@ -15,8 +20,16 @@ def chat_text(answer: Answer) -> str:
     """The assistant's chat message (Markdown): short answer, supporting sentences, [n] marks."""
     if answer.refused:
         return f"ℹ️ {escape(answer.answer)}"
+    if answer.answerer == "llm":  # the LLM's text already carries [n] marks
+        parts = [escape(answer.answer)]
+        if answer.grounding and not answer.grounding.passed:
+            missing = ", ".join(answer.grounding.unsupported_figures) or "citations"
+            parts.append(f"⚠️ {UNVERIFIED[answer.language]}: {escape(missing)}")
+        return "\n\n".join(parts)
     parts = [f"**{escape(answer.answer)}**"]
     parts += [f"«{escape(sentence)}» [{n}]" for n, sentence in enumerate(answer.supporting, start=1)]
+    if answer.grounding and answer.grounding.fell_back:
+        parts.append(f"<small>{FELL_BACK[answer.language]}</small>")
     return "\n\n".join(parts)
 
 

