@@ -9,13 +9,11 @@ content words that it lacks."""
 
 import re
 
-from .answering.extraction import counted_words
+from .answering.extraction import COUNT_WORD, PUNCT, counted_words
 from .normalize import content_tokens, tokens
 
 _FOLLOWUP_START = re.compile(r"^\s*(?:and what about|what about|how about|اور|پھر|تو|and)\b\s*", re.I)
 _POINTS_BACK = re.compile(r"ان میں|ان کی|ان کے|اس میں|اسی|وہاں|یہاں|\bthose\b|\bthem\b|\bthere\b|\btheir\b", re.I)
-_COUNT_WORD = re.compile(r"کتن[ےیا]|how many|how much", re.I)
-_PUNCT = "،,؛;؟?!۔."
 SHORT_WORDS = 4
 
 
@@ -32,13 +30,13 @@ def rewrite_followup(question: str, previous: list[str]) -> str:
         return question
     last = previous[-1]
     english = question.isascii()
-    body = _FOLLOWUP_START.sub("", question).strip(_PUNCT + " ")
-    counted = " ".join(w.strip(_PUNCT) for phrase in counted_words(last) for w in phrase.split())
+    body = _FOLLOWUP_START.sub("", question).strip(PUNCT + " ")
+    counted = " ".join(counted_words(last))
     if counted:
-        if _COUNT_WORD.search(body):  # the counted thing leads, so the follow-up's own scope stays by its count
+        if COUNT_WORD.search(body):  # the counted thing leads, so the follow-up's own scope stays by its count
             return f"{counted}: {body}{'?' if english else '؟'}"
         return f"How many {counted} {body}?" if english else f"{body} کتنے {counted}؟"
     have = set(tokens(question))
-    words = [w.strip(_PUNCT) for w in last.split()]
+    words = [w.strip(PUNCT) for w in last.split()]
     borrowed = [w for w in words if content_tokens(w) and not set(tokens(w)) & have]
     return f"{body} {' '.join(borrowed)}{'?' if english else '؟'}" if borrowed else question

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from ..normalize import normalize
 
 _MONTHS = "جنوری|فروری|مارچ|اپریل|مئی|جون|جولائی|اگست|ستمبر|اکتوبر|نومبر|دسمبر"
-_EN_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 
 FIGURE_SPAN = re.compile(
     r"(?<![\w/])\d[\d,،٬]*(?:[.٫]\d+)?(?:\s?(?:%|٪|فیصد))?(?:/\d+)?"
@@ -18,7 +17,8 @@ DATE_SPAN = re.compile(rf"{_DATE}\s+سے\s+{_DATE}\s+تک|{_DATE}")
 YEAR_SPAN = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _LATIN_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+){1,3}\b")
 _NAME_AFTER = re.compile(r"(?:کامریڈ|چیئرمین|سیکرٹری|سکریٹری|سربراہ|آفس)\s+")
-_COUNT_WORD = re.compile(r"(?:کتن[ےیا]|how many|how much)\s+", re.I)
+COUNT_WORD = re.compile(r"کتن[ےیا]|how many|how much", re.I)
+PUNCT = "،,؛;؟?!۔."
 _NAME_STOP = {
     "نے", "کی", "کے", "کا", "کو", "اور", "سے", "میں", "پر", "صوبائی", "پارٹی", "مرکزی", "کمیٹی",
     "ہیں", "ہے", "تھے", "-", "–", "کانفرنس", "محکمہ", "اسٹینڈنگ", "وائس", "ڈپٹی", "مستقل",
@@ -51,13 +51,14 @@ def question_type(question: str) -> str:
 def counted_words(question: str) -> list[str]:
     """The words right after each `کتنے` / `how many`: what is being counted."""
     out = []
-    for m in _COUNT_WORD.finditer(question):
+    for m in COUNT_WORD.finditer(question):
         words = []
         for word in question[m.end() :].split()[:2]:
-            words.append(word.strip("،,؛;؟?!۔."))
-            if word[-1] in "،,؛;؟?!۔.":
+            words.append(word.strip(PUNCT))
+            if word[-1] in PUNCT:
                 break
-        out.append(" ".join(w for w in words if w))
+        if phrase := " ".join(w for w in words if w):
+            out.append(phrase)
     return out
 
 
