@@ -11,7 +11,7 @@ import gradio as gr
 
 from ..answers import Answer
 from ..assistant import Assistant
-from ..errors import AssistantError, IndexMissingError, InvalidQuestionError
+from ..errors import AssistantError, IndexMissingError
 from .render import chat_text, sources_html
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,7 @@ def friendly_error(exc: Exception) -> str:
     """A short message with what to do; never a traceback."""
     if isinstance(exc, IndexMissingError):
         return "⚠️ The reports have not been indexed yet: run `assistant ingest`, then ask again. / انڈیکس موجود نہیں۔"
-    if isinstance(exc, InvalidQuestionError):
-        return f"⚠️ {exc}"
-    if isinstance(exc, AssistantError):
+    if isinstance(exc, AssistantError):  # written to be read by users: what is wrong, what to do
         return f"⚠️ {exc}"
     return "⚠️ Something went wrong on the server; the details are in its log. Please try again."
 
