@@ -64,7 +64,7 @@ def llm_answerer(assistant):
     from assistant.llm import LLMAnswerer
 
     settings = Settings(answerer="llm", llm_base_url="http://127.0.0.1:9/v1", llm_model="m")
-    extractive = ExtractiveAnswerer(lambda: assistant.index.bm25, assistant.embeddings, settings.min_evidence)
+    extractive = ExtractiveAnswerer(lambda: assistant.index, assistant.embeddings, settings.chunk_size)
     return LLMAnswerer(settings, model=None, fallback=extractive), LLMAnswerer(settings, model=None, fallback=None)
 
 

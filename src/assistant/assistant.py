@@ -57,7 +57,9 @@ class Assistant:
         self._chain = build_chain(retriever, self.answerer)
 
     def _make_answerer(self, index: SearchIndex) -> Answerer:
-        extractive = ExtractiveAnswerer(lambda: index.bm25, self.embeddings, self.settings.min_evidence)
+        extractive = ExtractiveAnswerer(
+            lambda: index, self.embeddings, self.settings.chunk_size, min_probability=self.settings.min_evidence
+        )
         if self.settings.answerer == "extractive":
             return extractive
         from .llm import LLMAnswerer

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .corpus import Report, is_metadata_line
 
-VERSION = 2  # bump when chunk boundaries change, so ingest re-chunks unchanged reports
+VERSION = 3  # bump when chunk boundaries change, so ingest re-chunks unchanged reports
 _SENTENCE_END = re.compile(r"[۔؟!?]+|\.+(?=\s|$)")
 _CLAUSE_BREAK = re.compile(r"[؛;،,:]\s")
 
@@ -75,10 +75,20 @@ def _split_long(span: Span, limit: int) -> list[Span]:
     return pieces
 
 
+def sentence_units(text: str, size: int, offset: int = 0) -> list[Span]:
+    """The sentences of a report (or of a chunk, with its offset), long ones broken below
+    `size`: the units chunks are made of, and the units the reader embeds and answers from."""
+    return [piece for s in sentences(text, offset) for piece in _split_long(s, size)]
+
+
+def sentence_id(doc_id: str, start: int) -> str:
+    return f"{doc_id}@{start}"
+
+
 def chunk_report(report: Report, file: str, size: int, overlap: int) -> list[Chunk]:
     """Group sentences into chunks of about `size` characters, repeating `overlap`
     sentences between neighbours. Chunk text is the original slice of the report."""
-    units = [piece for s in sentences(report.text) for piece in _split_long(s, size)]
+    units = sentence_units(report.text, size)
     chunks: list[Chunk] = []
     first = 0
     while first < len(units):

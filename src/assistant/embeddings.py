@@ -7,6 +7,8 @@
 """
 
 import os
+import threading
+from collections import OrderedDict
 
 from langchain_core.embeddings import Embeddings
 
@@ -66,6 +68,32 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self._model.encode([self.query_prefix + text], normalize_embeddings=True)[0].tolist()
 
 
+class QueryCache(Embeddings):
+    """Remembers recent query vectors: retrieval and the reader both need the question's
+    vector, and it should be computed once per question."""
+
+    def __init__(self, inner: Embeddings, size: int = 256) -> None:
+        self.inner = inner
+        self._size = size
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            if text in self._cache:
+                self._cache.move_to_end(text)
+                return self._cache[text]
+        vector = self.inner.embed_query(text)
+        with self._lock:
+            self._cache[text] = vector
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return vector
+
+
 def embedding_id(settings: Settings) -> str:
     """What the index records about the embedding that built it (prefixes included,
     since they change the vectors)."""
@@ -77,10 +105,12 @@ def embedding_id(settings: Settings) -> str:
 def make_embeddings(settings: Settings) -> Embeddings:
     spec = settings.embedding
     if spec == E5_SMALL_Q4:
-        return E5SmallQ4Embeddings()
+        return QueryCache(E5SmallQ4Embeddings())
     if spec.startswith(ST_PREFIX) and spec[len(ST_PREFIX) :].strip():
-        return SentenceTransformerEmbeddings(
-            spec[len(ST_PREFIX) :].strip(), settings.st_query_prefix, settings.st_passage_prefix
+        return QueryCache(
+            SentenceTransformerEmbeddings(
+                spec[len(ST_PREFIX) :].strip(), settings.st_query_prefix, settings.st_passage_prefix
+            )
         )
     raise BackendUnavailableError(
         f"unknown embedding {spec!r}; use {E5_SMALL_Q4!r} or '{ST_PREFIX}<model name or local path>'"

@@ -9,7 +9,7 @@ content words that it lacks."""
 
 import re
 
-from .answering.extraction import COUNT_WORD, PUNCT, counted_words
+from .answering.question import COUNT_WORD, PUNCT, counted_words
 from .normalize import content_tokens, tokens
 
 _FOLLOWUP_START = re.compile(r"^\s*(?:and what about|what about|how about|اور|پھر|تو|and)\b\s*", re.I)

@@ -2,6 +2,10 @@
 server), and beside it `manifest.json` holding what was indexed (document hashes,
 the embedding that built it, chunk settings) and the chunk texts for BM25 and citations.
 
+Two collections: `reports` holds a vector per chunk (what retrieval ranks) and
+`reports_sentences` a vector per sentence, embedded once at ingest, so the reader
+scores sentences against the question without embedding anything at question time.
+
 The manifest is written atomically after each document, and names the document being
 written while Chroma is touched, so an interrupted ingest is detected and repaired by
 the next one instead of leaving a silently inconsistent index."""
@@ -12,12 +16,13 @@ from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .chunking import Chunk
+from .chunking import Chunk, Span, sentence_id
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from .lexical import BM25
 
-FORMAT = 1
+FORMAT = 2  # 2: sentence vectors beside chunk vectors
 COLLECTION = "reports"
+SENTENCES = "reports_sentences"
 MANIFEST = "manifest.json"
 
 
@@ -46,10 +51,11 @@ class SearchIndex:
     """One index: Chroma collection + manifest. Open with `open` (must exist) or
     `create_or_open` (for ingest)."""
 
-    def __init__(self, index_dir: Path, manifest: dict, collection) -> None:
+    def __init__(self, index_dir: Path, manifest: dict, collection, sentences=None) -> None:
         self.index_dir = index_dir
         self.manifest = manifest
         self.collection = collection
+        self.sentences = sentences
         self._reload_chunks()
 
     # --- opening -----------------------------------------------------------------
@@ -65,11 +71,18 @@ class SearchIndex:
                 f"the last ingest stopped while writing {manifest['pending']!r}; run `assistant ingest` to repair"
             )
         index.collection = _collection(index_dir, chroma_url, embedding, create=False)
+        index.sentences = _collection(index_dir, chroma_url, embedding, create=False, name=SENTENCES)
         count = index.collection.count()
         if count != len(index.chunks):
             raise IndexCorruptError(
                 f"index at {index_dir} is inconsistent: Chroma holds {count} vectors but the manifest "
                 f"lists {len(index.chunks)} chunks; run `assistant ingest --rebuild`"
+            )
+        sentences = sum(d.get("sentences", 0) for d in manifest["documents"].values())
+        if index.sentences.count() != sentences:
+            raise IndexCorruptError(
+                f"index at {index_dir} is inconsistent: Chroma holds {index.sentences.count()} sentence vectors "
+                f"but the manifest lists {sentences} sentences; run `assistant ingest --rebuild`"
             )
         return index
 
@@ -94,6 +107,7 @@ class SearchIndex:
         if rebuild:
             _drop_collection(index_dir, chroma_url)
         index.collection = _collection(index_dir, chroma_url, embedding, create=True)
+        index.sentences = _collection(index_dir, chroma_url, embedding, create=True, name=SENTENCES)
         index.save()
         return index
 
@@ -127,17 +141,52 @@ class SearchIndex:
         got = self.collection.get(ids=ids, include=["embeddings"])
         return dict(zip(got["ids"], got["embeddings"]))
 
+    def sentence_search(self, vector: list[float], n: int) -> dict[str, float]:
+        """Cosine similarity of the `n` nearest sentences, by chunk: the best sentence
+        score of each chunk that has one among them."""
+        n = min(n, self.sentences.count())
+        if n == 0:
+            return {}
+        result = self.sentences.query(query_embeddings=[vector], n_results=n, include=["distances", "metadatas"])
+        best: dict[str, float] = {}
+        for meta, d in zip(result["metadatas"][0], result["distances"][0]):
+            best[meta["chunk_id"]] = max(best.get(meta["chunk_id"], -1.0), 1.0 - d)
+        return best
+
+    def sentence_vectors(self, ids: list[str]) -> dict[str, list[float]]:
+        if not ids:
+            return {}
+        got = self.sentences.get(ids=ids, include=["embeddings"])
+        return dict(zip(got["ids"], got["embeddings"]))
+
     # --- writing -----------------------------------------------------------------
-    def replace_document(self, doc: dict, chunks: list[Chunk], vectors: list[list[float]]) -> None:
+    def replace_document(
+        self,
+        doc: dict,
+        chunks: list[Chunk],
+        vectors: list[list[float]],
+        sentences: list[Span],
+        sentence_vectors: list[list[float]],
+    ) -> None:
         doc_id = doc["doc_id"]
         self.manifest["pending"] = doc_id
         self.save()
         self.collection.delete(where={"doc_id": doc_id})
+        self.sentences.delete(where={"doc_id": doc_id})
         if chunks:
             self.collection.add(
                 ids=[c.chunk_id for c in chunks],
                 embeddings=vectors,
                 metadatas=[{"doc_id": c.doc_id, "start": c.start, "end": c.end} for c in chunks],
+            )
+        if sentences:
+            self.sentences.add(
+                ids=[sentence_id(doc_id, s.start) for s in sentences],
+                embeddings=sentence_vectors,
+                metadatas=[
+                    {"doc_id": doc_id, "start": s.start, "end": s.end, "chunk_id": _chunk_of(s, chunks)}
+                    for s in sentences
+                ],
             )
         self._forget_chunks(doc_id)
         self.manifest["chunks"].update({c.chunk_id: asdict(c) for c in chunks})
@@ -150,6 +199,7 @@ class SearchIndex:
         self.manifest["pending"] = doc_id
         self.save()
         self.collection.delete(where={"doc_id": doc_id})
+        self.sentences.delete(where={"doc_id": doc_id})
         self._forget_chunks(doc_id)
         self.manifest["documents"].pop(doc_id, None)
         self.manifest["pending"] = None
@@ -157,8 +207,10 @@ class SearchIndex:
 
     def stray_doc_ids(self) -> set[str]:
         """Documents that have vectors in Chroma but no manifest entry (left by a crash)."""
-        got = self.collection.get(include=["metadatas"])
-        return {m["doc_id"] for m in got["metadatas"] or []} - set(self.manifest["documents"])
+        found: set[str] = set()
+        for collection in (self.collection, self.sentences):
+            found |= {m["doc_id"] for m in collection.get(include=["metadatas"])["metadatas"] or []}
+        return found - set(self.manifest["documents"])
 
     def _forget_chunks(self, doc_id: str) -> None:
         stale = [cid for cid, c in self.manifest["chunks"].items() if c["doc_id"] == doc_id]
@@ -177,6 +229,11 @@ class SearchIndex:
         os.replace(tmp, path)
 
 
+def _chunk_of(sentence: Span, chunks: list[Chunk]) -> str:
+    """The first chunk that holds the sentence."""
+    return next(c.chunk_id for c in chunks if c.start <= sentence.start and sentence.end <= c.end)
+
+
 def _read_manifest(index_dir: Path) -> dict | None:
     path = index_dir / MANIFEST
     if not path.exists():
@@ -184,7 +241,9 @@ def _read_manifest(index_dir: Path) -> dict | None:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         if manifest.get("format") != FORMAT:
-            raise ValueError(f"format {manifest.get('format')!r}, expected {FORMAT}")
+            raise ValueError(
+                f"format {manifest.get('format')!r}, expected {FORMAT}: built by an older version of the assistant"
+            )
         for key in ("embedding", "documents", "chunks"):
             manifest[key]  # noqa: B018 - presence check
         for chunk in manifest["chunks"].values():
@@ -196,17 +255,17 @@ def _read_manifest(index_dir: Path) -> dict | None:
     return manifest
 
 
-def _collection(index_dir: Path, chroma_url: str | None, embedding: str, create: bool):
+def _collection(index_dir: Path, chroma_url: str | None, embedding: str, create: bool, name: str = COLLECTION):
     client = _chroma_client(index_dir, chroma_url)
     try:
         if create:
             collection = client.get_or_create_collection(
-                COLLECTION, metadata={"hnsw:space": "cosine", "embedding": embedding}, embedding_function=None
+                name, metadata={"hnsw:space": "cosine", "embedding": embedding}, embedding_function=None
             )
         else:
-            collection = client.get_collection(COLLECTION, embedding_function=None)
+            collection = client.get_collection(name, embedding_function=None)
     except Exception as exc:  # chromadb raises NotFoundError/ValueError/connection errors
-        raise IndexCorruptError(f"cannot open the Chroma collection {COLLECTION!r}: {exc}") from exc
+        raise IndexCorruptError(f"cannot open the Chroma collection {name!r}: {exc}") from exc
     built_with = (collection.metadata or {}).get("embedding")
     if built_with != embedding:
         raise IndexMismatchError(
@@ -218,7 +277,8 @@ def _collection(index_dir: Path, chroma_url: str | None, embedding: str, create:
 
 def _drop_collection(index_dir: Path, chroma_url: str | None) -> None:
     client = _chroma_client(index_dir, chroma_url)
-    try:
-        client.delete_collection(COLLECTION)
-    except Exception:  # noqa: BLE001 - absent collection is the normal case
-        pass
+    for name in (COLLECTION, SENTENCES):
+        try:
+            client.delete_collection(name)
+        except Exception:  # noqa: BLE001 - absent collection is the normal case
+            pass

@@ -10,7 +10,7 @@ from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from .chunking import VERSION as CHUNKER_VERSION
-from .chunking import chunk_report
+from .chunking import chunk_report, sentence_units
 from .corpus import SkippedFile, discover, read_report
 from .index import SearchIndex
 
@@ -33,6 +33,13 @@ class IngestReport:
             f"{len(self.removed)} removed, {len(self.skipped)} skipped; {self.chunks} chunks in the index "
             f"({self.seconds:.1f} s)"
         )
+
+
+def _embed(embeddings: Embeddings, texts: list[str]) -> list[list[float]]:
+    vectors: list[list[float]] = []
+    for i in range(0, len(texts), EMBED_BATCH):
+        vectors.extend(embeddings.embed_documents(texts[i : i + EMBED_BATCH]))
+    return vectors
 
 
 def display_path(path: Path) -> str:
@@ -77,9 +84,9 @@ def ingest(
             report.unchanged.append(doc_id)
             continue
         chunks = chunk_report(doc, display_path(file), chunk_size, chunk_overlap)
-        vectors: list[list[float]] = []
-        for i in range(0, len(chunks), EMBED_BATCH):
-            vectors.extend(embeddings.embed_documents([c.text for c in chunks[i : i + EMBED_BATCH]]))
+        units = sentence_units(doc.text, chunk_size)
+        vectors = _embed(embeddings, [c.text for c in chunks])
+        sentence_vectors = _embed(embeddings, [u.text for u in units])
         entry = {
             "doc_id": doc_id,
             "sha256": doc.sha256,
@@ -88,8 +95,9 @@ def ingest(
             "title": doc.title,
             "source_url": doc.source_url,
             "chunks": len(chunks),
+            "sentences": len(units),
         }
-        index.replace_document(entry, chunks, vectors)
+        index.replace_document(entry, chunks, vectors, units, sentence_vectors)
         (report.updated if old else report.added).append(doc_id)
 
     roots = [str(p.resolve()) for p in paths if p.is_dir()]

@@ -1,10 +1,27 @@
-"""BM25 over normalised tokens. Built once when the index is opened (and after each
+"""BM25 over normalised tokens (English query words bridged to Urdu, see glossary.py). Built once when the index is opened (and after each
 ingest), then queried many times: nothing is rebuilt per query."""
 
 import math
 from collections import Counter
 
+from .glossary import bridged
 from .normalize import content_tokens, tokens
+
+
+def query_groups(query: str) -> list[list[str]]:
+    """The query's content words, each as its group of alternatives: an English word
+    with the Urdu words the glossary bridges it to, an Urdu word alone."""
+    seen: set[str] = set()
+    groups = []
+    for t in content_tokens(query):
+        if t not in seen:
+            seen.add(t)
+            groups.append(bridged(t) if t.isascii() else [t])
+    return groups
+
+
+def query_terms(query: str) -> list[str]:
+    return [t for group in query_groups(query) for t in group]
 
 
 class BM25:
@@ -34,7 +51,7 @@ class BM25:
 
     def scores(self, query: str) -> dict[str, float]:
         """BM25 score of every document that shares at least one token with the query."""
-        terms = [t for t in set(content_tokens(query)) if t in self._idf]
+        terms = [t for t in set(query_terms(query)) if t in self._idf]
         out: dict[str, float] = {}
         for i, tf in enumerate(self._tf):
             norm = self.k1 * (1 - self.b + self.b * self._len[i] / self._avg)
@@ -46,9 +63,10 @@ class BM25:
     def coverage(self, query: str, text: str | None = None) -> float:
         """IDF-weighted share of the query's content tokens that occur in `text`
         (or anywhere in the corpus when `text` is None). 1.0 = every word found."""
-        terms = set(content_tokens(query))
-        if not terms:
+        groups = query_groups(query)
+        if not groups:
             return 0.0
         present = set(tokens(text)) if text is not None else set(self._idf)
-        total = sum(self.idf(t) for t in terms)
-        return sum(self.idf(t) for t in terms if t in present) / total
+        weights = [min(self.idf(t) for t in group) for group in groups]
+        total = sum(weights)
+        return sum(w for w, group in zip(weights, groups) if any(t in present for t in group)) / total

@@ -24,6 +24,7 @@ from .chunking import Chunk
 from .index import SearchIndex
 
 RRF_K = 60
+SENTENCE_HITS_PER_CANDIDATE = 2  # nearest sentences searched per chunk candidate
 LEXICAL_CAP = 0.5  # weight of BM25 when every query word is in the corpus vocabulary
 
 
@@ -77,6 +78,7 @@ class HybridRetriever(BaseRetriever):
     top_k: int = 5
     candidates: int = 20
     fusion: str = "hybrid"
+    sentence_hits: bool = True  # dense score of a chunk includes its best sentence's (bench/retrieval.py)
 
     def search(self, query: str) -> list[Scored]:
         if not self.index.chunks:
@@ -85,6 +87,10 @@ class HybridRetriever(BaseRetriever):
         lexical = _top(bm25.scores(query), self.candidates)
         vector = self.embeddings.embed_query(query)
         dense = self.index.dense_search(vector, self.candidates)
+        # a chunk is as close to the question as its closest sentence, when that is closer
+        if self.sentence_hits:
+            for cid, cos in self.index.sentence_search(vector, self.candidates * SENTENCE_HITS_PER_CANDIDATE).items():
+                dense[cid] = max(dense.get(cid, -1.0), cos)
         missing = [cid for cid in lexical if cid not in dense]
         for cid, vec in self.index.vectors(missing).items():
             dense[cid] = float(sum(a * b for a, b in zip(vector, vec)))

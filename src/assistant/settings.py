@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         None, description="Chat login as 'user:password'; required when chat_host is not a loopback address."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
-    min_evidence: float = Field(
-        0.3, ge=0, le=2, description="Below this evidence score the assistant refuses instead of guessing."
+    min_evidence: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Refuse when the reader's probability that the best sentence answers the question is below "
+        "this; unset = the threshold fitted with the reader (bench/fit_reader.py).",
     )

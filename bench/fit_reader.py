@@ -1,0 +1,261 @@
+"""Fit the reader's scorer (src/assistant/answering/reader_weights.json).
+
+Training questions come from two places, never from the test split:
+- questions the reports make themselves: a figure, date or name in a report sentence is
+  replaced with `کتنے` / `کب` / `کون`, the question keeps a window of the sentence's
+  words around it with some dropped (as a paraphrase drops them), and the answer is the
+  span replaced. Variants that name a year or a province the report does not cover
+  have no answer (they teach refusal);
+- the `dev` split of evals/ (real paraphrased Urdu and English questions).
+
+Each question goes through the real retrieval and the reader's own feature code; two
+logistic models are fitted (sentence: does it hold the answer; span: is it the answer),
+cross-validated by question, and the refusal threshold is chosen on out-of-fold
+probabilities. Prints the learning curve and writes the weights with the numbers.
+
+    python bench/fit_reader.py [--synthetic 1500] [--seed 7]
+"""
+
+import argparse
+import json
+import random
+import re
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant import Assistant, Settings
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.features import SENTENCE_FEATURES, SPAN_FEATURES
+from assistant.answering.scorer import WEIGHTS, Logistic, ReaderScorer
+from assistant.answering.spans import dates, figures, people, places
+from assistant.chain import to_passages
+from assistant.chunking import sentence_units
+from assistant.corpus import load_reports
+from assistant.evaluation import load_set
+from assistant.evaluation.matching import matches_any
+from assistant.normalize import normalize
+
+ROOT = Path(__file__).resolve().parent.parent
+OTHER_PROVINCES = ["کوانگ نام", "تھان ہوا", "ڈاک لک", "این گیانگ", "کین تھو", "ہائی فونگ", "بن ڈنہ"]
+OTHER_YEARS = ["2015", "2016", "2017", "2019", "2030"]
+VARIANTS = 3  # questions made around each span, each with its own window and dropped words
+DEV_WEIGHT = 3.0  # a real question counts three times a made one
+
+
+@dataclass
+class Item:
+    question: str
+    accept: list[str]  # empty: no answer in the reports
+    doc: str | None
+    source: str  # "synthetic" or "dev"
+    sentence_x: list[list[float]] = field(default_factory=list)
+    sentence_y: list[int] = field(default_factory=list)
+    span_x: list[list[float]] = field(default_factory=list)
+    span_y: list[int] = field(default_factory=list)
+
+
+# --- questions the reports make -------------------------------------------------------
+def _question_around(sentence: str, start: int, end: int, word: str, rng: random.Random) -> str:
+    before = sentence[:start].split()[-rng.randint(3, 8) :]
+    after = sentence[end:].split()[: rng.randint(3, 8)]
+    keep = [w for w in before if rng.random() > 0.25] + [word] + [w for w in after if rng.random() > 0.25]
+    return " ".join(keep).strip(" ،,۔.") + "؟"
+
+
+def synthetic(corpus: Path, n: int, rng: random.Random) -> list[Item]:
+    made: list[Item] = []
+    for report in load_reports([corpus])[0]:
+        for unit in sentence_units(report.text, 500):
+            s = unit.text
+            for finder, word in ((figures, "کتنے"), (dates, "کب"), (people, "کون")):
+                for c in [c for c in finder(s) for _ in range(VARIANTS)]:
+                    q = _question_around(s, c.start, c.end, word, rng)
+                    made.append(Item(q, [c.text], report.doc_id, "synthetic"))
+                    years = re.findall(r"(?<!\d)20\d\d(?!\d)", q)
+                    if years and rng.random() < 0.5:  # the same question about a year the report does not cover
+                        made.append(Item(q.replace(years[0], rng.choice(OTHER_YEARS)), [], None, "synthetic"))
+                    elif (where := places(q)) and rng.random() < 0.5:  # ... or about another province
+                        p = where[0]
+                        made.append(Item(q[: p.start] + rng.choice(OTHER_PROVINCES) + q[p.end :], [], None, "synthetic"))
+    rng.shuffle(made)
+    return made[:n]
+
+
+# --- features and labels --------------------------------------------------------------
+def featurize(assistant: Assistant, reader: ExtractiveAnswerer, item: Item) -> None:
+    passages = to_passages(assistant.retriever.invoke(item.question))
+    reading = reader.read(item.question, passages)
+    for s, row in zip(reading.sentences, reading.sentence_rows):
+        doc = passages[s.passage].doc_id
+        item.sentence_x.append(row)
+        item.sentence_y.append(int(bool(item.accept) and doc == item.doc and matches_any(item.accept, s.span.text)))
+    for i, label in enumerate(item.sentence_y):
+        if not label or not reading.spans[i]:
+            continue
+        for c, row in zip(reading.spans[i], _span_rows(reader, reading, i)):
+            item.span_x.append(row)
+            item.span_y.append(int(matches_any(item.accept, c.text) and _close(item.accept, c.text)))
+
+
+def _span_rows(reader: ExtractiveAnswerer, reading, i: int) -> list[list[float]]:
+    from assistant.answering.features import span_features
+
+    return span_features(reading.question, reading.sentences[i].span.text, reading.spans[i], reader._index().bm25.idf)
+
+
+def _close(accept: list[str], text: str) -> bool:
+    """A span is the answer when it is not much longer than an accepted answer (a whole
+    clause that merely contains the figure is not the short answer)."""
+    return any(len(normalize(text)) <= 2 * len(normalize(a)) + 12 for a in accept)
+
+
+# --- logistic regression (L2, Newton steps) -------------------------------------------
+def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1.0) -> np.ndarray:
+    beta = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], l2)
+    penalty[0] = 1e-6  # the bias is not shrunk
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-np.clip(x @ beta, -30, 30)))
+        grad = x.T @ (w * (p - y)) + penalty * beta
+        hess = (x * (w * p * (1 - p))[:, None]).T @ x + np.diag(penalty)
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta
+
+
+def _stack(items: list[Item], kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    xs, ys, ws = [], [], []
+    for it in items:
+        x, y = (it.sentence_x, it.sentence_y) if kind == "sentence" else (it.span_x, it.span_y)
+        xs += x
+        ys += y
+        ws += [DEV_WEIGHT if it.source == "dev" else 1.0] * len(y)
+    width = len(SENTENCE_FEATURES if kind == "sentence" else SPAN_FEATURES)
+    return np.array(xs).reshape(-1, width), np.array(ys, float), np.array(ws)
+
+
+def fit(items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
+    return fit_logistic(*_stack(items, "sentence")), fit_logistic(*_stack(items, "span"))
+
+
+def _p(beta: np.ndarray, rows: list[list[float]]) -> np.ndarray:
+    return 1 / (1 + np.exp(-np.clip(np.array(rows) @ beta, -30, 30))) if rows else np.array([])
+
+
+def top1(items: list[Item], sent: np.ndarray, span: np.ndarray) -> dict[str, float]:
+    """Among answerable questions whose answer was retrieved at all: is the most likely
+    sentence a right one; is the most likely span in a right sentence the answer."""
+    s_ok, s_n, p_ok, p_n = 0, 0, 0, 0
+    for it in items:
+        if it.accept and any(it.sentence_y):
+            s_n += 1
+            s_ok += it.sentence_y[int(np.argmax(_p(sent, it.sentence_x)))]
+        if it.span_y and any(it.span_y):
+            p_n += 1
+            p_ok += it.span_y[int(np.argmax(_p(span, it.span_x)))]
+    return {"sentence_top1": s_ok / max(1, s_n), "span_top1": p_ok / max(1, p_n)}
+
+
+def folds(items: list[Item], k: int) -> list[tuple[list[Item], list[Item]]]:
+    return [([it for j, it in enumerate(items) if j % k != f], items[f::k]) for f in range(k)]
+
+
+def choose_threshold(items: list[Item], best: list[float]) -> tuple[float, dict[str, float]]:
+    """The refusal threshold that gets most real (dev) questions right, answering the
+    answerable and refusing the rest, on out-of-fold probabilities."""
+    dev = [(it, b) for it, b in zip(items, best) if it.source == "dev"]
+    answerable = [b for it, b in dev if it.accept]
+    unanswerable = [b for it, b in dev if not it.accept]
+
+    def balance(t: float) -> float:
+        return sum(b >= t for b in answerable) + sum(b < t for b in unanswerable)
+
+    candidates = sorted(set(round(b, 3) for _, b in dev))
+    t = max(candidates, key=lambda c: (balance(c), -c))
+    return t, {
+        "dev_answered_answerable": sum(b >= t for b in answerable) / len(answerable),
+        "dev_refused_unanswerable": sum(b < t for b in unanswerable) / len(unanswerable),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--synthetic", type=int, default=1500)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--folds", type=int, default=5)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    items = synthetic(ROOT / "corpus", args.synthetic, rng)
+    items += [Item(e.question, e.accept, e.gold_doc, "dev") for e in load_set(ROOT / "evals" / "dev.jsonl")]
+    rng.shuffle(items)
+    with tempfile.TemporaryDirectory() as tmp:
+        assistant = Assistant(Settings(corpus_dir=ROOT / "corpus", index_dir=Path(tmp) / "index"))
+        assistant.ingest()
+        zero = ReaderScorer(Logistic((0.0,) * len(SENTENCE_FEATURES)), Logistic((0.0,) * len(SPAN_FEATURES)), 0.0)
+        reader = ExtractiveAnswerer(lambda: assistant.index, assistant.embeddings, 500, scorer=zero)
+        for n, it in enumerate(items, 1):
+            featurize(assistant, reader, it)
+            if n % 200 == 0:
+                print(f"featurized {n}/{len(items)}", file=sys.stderr)
+
+    # cross-validation and the out-of-fold best-sentence probability of every question
+    oof_best = [0.0] * len(items)
+    position = {id(it): n for n, it in enumerate(items)}
+    cv = []
+    for train, held in folds(items, args.folds):
+        sent, span = fit(train)
+        cv.append(top1([it for it in held if it.source == "dev"], sent, span) | {"all": top1(held, sent, span)})
+        for it in held:
+            oof_best[position[id(it)]] = float(_p(sent, it.sentence_x).max()) if it.sentence_x else 0.0
+    threshold, refusal = choose_threshold(items, oof_best)
+    cv_dev = {k: round(float(np.mean([c[k] for c in cv])), 4) for k in ("sentence_top1", "span_top1")}
+    cv_all = {k: round(float(np.mean([c["all"][k] for c in cv])), 4) for k in ("sentence_top1", "span_top1")}
+
+    # learning curve: fit on a growing share of the training folds, score the held-out fold
+    curve = []
+    for share in (0.1, 0.25, 0.5, 0.75, 1.0):
+        scores = []
+        for train, held in folds(items, args.folds):
+            sent, span = fit(train[: max(20, int(share * len(train)))])
+            scores.append(top1([it for it in held if it.source == "dev"], sent, span))
+        curve.append({"train_share": share, "train_questions": int(share * len(items) * (args.folds - 1) / args.folds),
+                      **{k: round(float(np.mean([s[k] for s in scores])), 4) for k in ("sentence_top1", "span_top1")}})  # fmt: skip
+
+    sent, span = fit(items)
+    WEIGHTS.write_text(
+        json.dumps(
+            {
+                "fitted_by": "bench/fit_reader.py",
+                "seed": args.seed,
+                "training": {
+                    "synthetic_questions": sum(it.source == "synthetic" for it in items),
+                    "dev_questions": sum(it.source == "dev" for it in items),
+                    "sentence_rows": int(sum(len(it.sentence_y) for it in items)),
+                    "span_rows": int(sum(len(it.span_y) for it in items)),
+                },
+                "cross_validation": {"folds": args.folds, "dev_questions": cv_dev, "all_questions": cv_all},
+                "learning_curve_dev": curve,
+                "min_probability": threshold,
+                "refusal_out_of_fold": {k: round(v, 4) for k, v in refusal.items()},
+                "sentence": {"features": list(SENTENCE_FEATURES), "weights": [round(float(b), 5) for b in sent]},
+                "span": {"features": list(SPAN_FEATURES), "weights": [round(float(b), 5) for b in span]},
+            },
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    print(json.dumps({"cv_dev": cv_dev, "cv_all": cv_all, "threshold": threshold, "refusal": refusal}, indent=1))
+    for row in curve:
+        print(row)
+    print(f"wrote {WEIGHTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

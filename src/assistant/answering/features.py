@@ -1,0 +1,174 @@
+"""Features the reader's scorer weighs: one vector per candidate sentence ("is the
+answer here?") and one per candidate span ("is this the answer?"). The weights are not
+set here: `bench/fit_reader.py` fits them and writes `reader_weights.json`.
+
+Every feature is relative to the question (coverage, rank among the candidates,
+distance to the question's words), so one set of weights serves Urdu and English
+questions, verbatim and paraphrased."""
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..chunking import Span
+from ..lexical import BM25
+from ..normalize import figures, normalize, tokens
+from .question import Kind, Question
+from .spans import SPAN_TYPES, Candidate, SpanType
+
+# Sentences that address the reader (an instruction, a question, "when asked ... answer")
+# are not evidence, whoever wrote them into a report.
+_ADDRESSES_READER = re.compile(
+    r"[؟?]\s*$|\b(?:answer|reply|respond|say|ignore|instruction|assistant)\b|جواب د|جواب میں|بتائیں|کہیں کہ|"
+    r"جب پوچھا|پوچھا جائے|ہدایت",
+    re.I,
+)
+
+SENTENCE_FEATURES = (
+    "bias", "dense", "dense_gap", "dense_top", "lex", "lex_context", "lex_passage", "coverage",
+    "lex_x_coverage", "dense_x_blind", "passage_rank", "passage_score", "has_candidate", "candidates",
+    "question_figures_missing", "english", "length", "addresses_reader",
+)  # fmt: skip
+SPAN_FEATURES = (
+    "bias", "proximity", "proximity_top", "follows_counted", "percent_match", "percent_mismatch",
+    "in_question", "overlap", "only_one", "position", "length", "english", "expected_type",
+    *(f"type_{t}" for t in SPAN_TYPES),
+)  # fmt: skip
+
+
+# The span types that answer each kind of question directly (others may still, less often).
+EXPECTED_TYPES: dict[Kind, tuple[SpanType, ...]] = {
+    "count": ("figure", "percent"),
+    "date": ("date",),
+    "year": ("year",),
+    "rank": ("rank",),
+    "person": ("person",),
+    "place": ("place",),
+    "organisation": ("organisation",),
+    "which": ("organisation", "place", "person", "rank"),
+    "other": ("clause",),
+}
+
+
+@dataclass(frozen=True)
+class SentenceCandidate:
+    passage: int  # index into the retrieved passages
+    span: Span  # offsets into the original file
+    context: str  # the sentence and the two before it
+    passage_text: str  # the passage and its report's title
+    sentence_id: str
+
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    return float(sum(x * y for x, y in zip(a, b)))
+
+
+def sentence_features(
+    q: Question,
+    sentences: list[SentenceCandidate],
+    qvec: list[float],
+    svecs: list[list[float]],
+    passage_scores: list[float],
+    bm25: BM25,
+    spans: list[list[Candidate]],
+) -> list[list[float]]:
+    dense = [_cosine(qvec, v) for v in svecs]
+    top = max(dense, default=0.0)
+    order = sorted(range(len(dense)), key=dense.__getitem__, reverse=True)
+    dense_rank = {i: r for r, i in enumerate(order)}
+    coverage = bm25.coverage(q.text)
+    wanted = set(q.figures)
+    best_passage = max(passage_scores, default=1.0) or 1.0
+    rows = []
+    for i, s in enumerate(sentences):
+        lex = bm25.coverage(q.text, s.span.text)
+        have = set(figures(s.passage_text))
+        rows.append(
+            [
+                1.0,
+                dense[i],
+                dense[i] - top,
+                1.0 / (1 + dense_rank[i]),
+                lex,
+                bm25.coverage(q.text, s.context),
+                bm25.coverage(q.text, s.passage_text),
+                coverage,
+                lex * coverage,
+                dense[i] * (1 - coverage),
+                1.0 / (1 + s.passage),
+                passage_scores[s.passage] / best_passage,
+                1.0 if spans[i] else 0.0,
+                math.log1p(len(spans[i])),
+                len(wanted - have) / len(wanted) if wanted else 0.0,
+                1.0 if q.language == "en" else 0.0,
+                math.log1p(len(s.span.text)) / 6,
+                1.0 if _ADDRESSES_READER.search(s.span.text) else 0.0,
+            ]
+        )
+    return rows
+
+
+def span_features(q: Question, sentence: str, options: list[Candidate], idf: Callable[[str], float]) -> list[list[float]]:
+    near = proximity(q, sentence, options, idf)
+    top = max(near, default=0.0) or 1.0
+    total = sum(idf(t) for t in set(q.terms)) or 1.0
+    question = normalize(q.text)
+    rows = []
+    for c, p in zip(options, near):
+        text = normalize(c.text)
+        is_percent = c.type == "percent"
+        span_tokens = set(tokens(c.text))
+        rows.append(
+            [
+                1.0,
+                p / total,
+                p / top,
+                _follows(sentence, c, q.counted),
+                1.0 if q.wants_percentage and is_percent else 0.0,
+                1.0 if q.kind == "count" and q.wants_percentage != is_percent else 0.0,
+                1.0 if text and text in question else 0.0,
+                len(span_tokens & set(q.terms)) / (len(span_tokens) or 1),
+                1.0 if len(options) == 1 else 0.0,
+                c.start / (len(sentence) or 1),
+                math.log1p(len(c.text)) / 6,
+                1.0 if q.language == "en" else 0.0,
+                1.0 if c.type in EXPECTED_TYPES[q.kind] else 0.0,
+                *(1.0 if c.type == t else 0.0 for t in SPAN_TYPES),
+            ]
+        )
+    return rows
+
+
+def _follows(sentence: str, option: Candidate, counted: list[str]) -> float:
+    """1.0 when the words right after the figure are what the question counts."""
+    after = set(tokens(" ".join(sentence[option.end :].split()[:3])))
+    return 1.0 if any(set(tokens(words)) & after for words in counted) else 0.0
+
+
+def _words(text: str) -> list[tuple[int, int, set[str]]]:
+    return [(m.start(), m.end(), set(tokens(m.group()))) for m in re.finditer(r"\S+", text)]
+
+
+def proximity(q: Question, sentence: str, options: list[Candidate], idf: Callable[[str], float]) -> list[float]:
+    """How strongly the question's words describe each option: for every distinct
+    question word, its rarity times a closeness weight. Urdu puts a figure's noun and
+    modifiers after it ("2،334 لوگ کمیون کی سطح پر"), so words after the option and
+    within its clause decay slowly; all other words decay with distance."""
+    wanted = set(q.terms)
+    words = _words(sentence)
+    out = []
+    for option in options:
+        at = next((i for i, (s, e, _) in enumerate(words) if s <= option.start < e), 0)
+        end = next((i for i, (s, e, _) in enumerate(words) if s < option.end <= e), at)
+        clause_end = next((i for i in range(end, len(words)) if sentence[words[i][1] - 1] in "،,؛;"), len(words))
+        best: dict[str, float] = {}
+        for i, (_, _, toks) in enumerate(words):
+            if at <= i <= end:
+                continue
+            distance = min(abs(i - at), abs(i - end))
+            closeness = 1 / (1 + distance / 3) if end < i <= clause_end else 1 / (1 + distance)
+            for tok in toks & wanted:
+                best[tok] = max(best.get(tok, 0.0), closeness)
+        out.append(sum(idf(tok) * w for tok, w in best.items()))
+    return out

@@ -1,0 +1,89 @@
+"""Question analysis, one typed step before any reading: what kind of answer the
+question wants, what it counts, which figures and names it names, in which language."""
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..lexical import query_terms
+from ..normalize import figures, language
+
+Kind = Literal["count", "date", "year", "person", "place", "organisation", "rank", "which", "other"]
+KINDS: tuple[Kind, ...] = ("count", "date", "year", "person", "place", "organisation", "rank", "which", "other")
+
+COUNT_WORD = re.compile(r"کتن[ےیا]|how many|how much", re.I)
+PUNCT = "،,؛;؟?!۔."
+
+# First match wins: the more specific kinds come before the general ones.
+_PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
+    ("date", re.compile(r"\bwhen\b|what date|which date|\bکب\b|کس تاریخ|کس دن|کون سی تاریخ|کس مہینے|تاریخ کیا", re.I)),
+    ("year", re.compile(r"which year|what year|in what year|کس سال|کون سے سال|کونسے سال", re.I)),
+    ("place", re.compile(r"\bwhere\b|which (?:province|district|commune|city|town|locality|place)|"
+                         r"what (?:province|district|commune|city|town|locality)|کہاں|کس صوبے|کس ضلع|"
+                         r"کس علاقے|کس شہر|کس جگہ|کون سا صوبہ|کون سے صوبے|کون سا ضلع|کون سے ضلع", re.I)),  # fmt: skip
+    ("organisation", re.compile(r"(?:which|what) (?:department|agency|unit|organi[sz]ation|body|committee|office|"
+                                r"ministry)|کس محکمے|کون سا محکمہ|کون سے محکمے|کس ادارے|کون سا ادارہ|کس ایجنسی|"
+                                r"کس یونٹ|کون سی ایجنسی|کس دفتر|کون سا دفتر|کس کمیٹی|کس تنظیم", re.I)),  # fmt: skip
+    (
+        "count",
+        re.compile(
+            r"how many|how much|what (?:percentage|share|rate|score|number|proportion|ratio|amount|total)|"
+            r"\bpercent|کتن[ےیا]|کس قدر|فیصد|شرح کیا|اسکور کیا|نمبر کیا|تعداد کیا|تعداد",
+            re.I,
+        ),
+    ),
+    ("rank", re.compile(r"(?:what|which) (?:rank|position)|\branked? (?:at|in)?\s*what|کس نمبر|کون سے نمبر|"
+                        r"کونسے نمبر|کس پوزیشن|کس مقام|کس درجے", re.I)),  # fmt: skip
+    ("person", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bکون\b(?! سا| سی| سے)|کس نے|کس کی صدارت|کس شخص|کن کی|کس کو",
+                          re.I)),  # fmt: skip
+    ("which", re.compile(r"\bwhich\b|\bwhat\b|کون سا|کون سی|کون سے|کونسا|کونسی|کس (?!نے)|کیا نام|نام کیا", re.I)),
+]
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    language: Literal["ur", "en"]
+    kind: Kind
+    terms: list[str]  # normalised content tokens, English ones bridged to Urdu
+    figures: list[str]  # figures the question names (years, counts), normalised
+    counted: list[str] = field(default_factory=list)  # what each "how many" counts
+    wants_percentage: bool = False
+
+    @property
+    def parts(self) -> int:
+        """How many figures the answer should hold ("how many X and how many Y" = 2)."""
+        return max(1, len(self.counted)) if self.kind == "count" else 1
+
+
+def question_kind(text: str) -> Kind:
+    for kind, pattern in _PATTERNS:
+        if pattern.search(text):
+            return kind
+    return "other"
+
+
+def counted_words(text: str) -> list[str]:
+    """The words right after each `کتنے` / `how many`: what is being counted."""
+    out = []
+    for m in COUNT_WORD.finditer(text):
+        words = []
+        for word in text[m.end() :].split()[:2]:
+            words.append(word.strip(PUNCT))
+            if word[-1] in PUNCT:
+                break
+        if phrase := " ".join(w for w in words if w):
+            out.append(phrase)
+    return out
+
+
+def analyze(text: str) -> Question:
+    return Question(
+        text=text,
+        language="ur" if language(text) == "ur" else "en",
+        kind=question_kind(text),
+        terms=query_terms(text),
+        figures=figures(text),
+        counted=counted_words(text),
+        wants_percentage=bool(re.search(r"percent|%|٪|\brate\b|\bshare\b|فیصد|شرح", text, re.I)),
+    )
