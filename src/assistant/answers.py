@@ -59,3 +59,5 @@ class Answer(BaseModel):
     evidence: float = Field(0.0, description="How well the best supporting sentence matches the question (0-1).")
     answerer: str = Field("extractive", description="'extractive', 'llm' or 'extractive (fallback)'.")
     grounding: GroundingReport | None = Field(None, description="Set for LLM answers.")
+    retrieve_ms: float = Field(0.0, description="Milliseconds spent retrieving passages.")
+    answer_ms: float = Field(0.0, description="Milliseconds spent writing the answer from them.")

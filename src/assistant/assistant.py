@@ -2,6 +2,7 @@
 evals and other tools all go through `Assistant`."""
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,10 +96,21 @@ class Assistant:
         (the same object `ask` returns; an LLM answer may still fall back after streaming)."""
         question = self.check_question(question)
         self.index  # noqa: B018 - opens the index and builds the retriever
+        started = time.perf_counter()
         passages = to_passages(self.retriever.invoke(question))
+        retrieved = time.perf_counter()
         for item in self.answerer.stream(question, passages):
             if isinstance(item, Draft):
-                yield cite({"question": question, "passages": passages, "draft": item, "answerer": self.answerer.name})
+                yield cite(
+                    {
+                        "question": question,
+                        "passages": passages,
+                        "draft": item,
+                        "answerer": self.answerer.name,
+                        "passages_ms": (retrieved - started) * 1000,
+                        "draft_ms": (time.perf_counter() - retrieved) * 1000,
+                    }
+                )
             else:
                 yield item
 

@@ -1,6 +1,7 @@
 """The retrieval chain as a LangChain runnable: retrieve -> answer -> cite.
 Input: {"question": str}. Output: an `Answer`. The answerer is the swappable step."""
 
+import time
 from operator import itemgetter
 
 from langchain_core.documents import Document
@@ -50,12 +51,26 @@ def cite(state: dict) -> Answer:
         evidence=round(draft.score, 4),
         answerer=draft.answerer or state.get("answerer", "extractive"),
         grounding=draft.grounding,
+        retrieve_ms=round(state.get("passages_ms", 0.0), 2),
+        answer_ms=round(state.get("draft_ms", 0.0), 2),
     )
+
+
+def _timed(step: Runnable, key: str) -> Runnable:
+    """Run `step` on the state and add its result and the milliseconds it took."""
+
+    def run(state: dict) -> dict:
+        started = time.perf_counter()
+        result = step.invoke(state)
+        return {**state, key: result, f"{key}_ms": (time.perf_counter() - started) * 1000}
+
+    return RunnableLambda(run, name=f"timed_{key}")
 
 
 def build_chain(retriever: BaseRetriever, answerer: Answerer) -> Runnable:
     return (
-        RunnablePassthrough.assign(passages=itemgetter("question") | retriever | RunnableLambda(to_passages))
-        | RunnablePassthrough.assign(draft=answerer.as_runnable(), answerer=RunnableLambda(lambda _: answerer.name))
+        _timed(itemgetter("question") | retriever | RunnableLambda(to_passages), "passages")
+        | _timed(answerer.as_runnable(), "draft")
+        | RunnablePassthrough.assign(answerer=RunnableLambda(lambda _: answerer.name))
         | RunnableLambda(cite, name="cite")
     )

@@ -1,5 +1,6 @@
-"""BM25 over normalised tokens (English query words bridged to Urdu, see glossary.py). Built once when the index is opened (and after each
-ingest), then queried many times: nothing is rebuilt per query."""
+"""BM25 over normalised tokens (English query words bridged to Urdu, see glossary.py).
+Built once when the index is opened (and after each ingest), then queried many times:
+nothing is rebuilt per query."""
 
 import math
 from collections import Counter

@@ -17,7 +17,7 @@ from ..answers import REFUSALS, Passage
 from ..chunking import sentence_id, sentence_units
 from ..index import SearchIndex
 from .base import Answerer, Draft, Evidence
-from .features import SentenceCandidate, sentence_features, span_features
+from .features import SentenceCandidate, answer_features, sentence_features, span_features
 from .question import Question, analyze
 from .scorer import ReaderScorer
 from .spans import Candidate, candidates
@@ -73,14 +73,20 @@ class ExtractiveAnswerer(Answerer):
         if not reading.sentences:
             return refusal
         ranked = sorted(range(len(reading.sentences)), key=reading.sentence_probs.__getitem__, reverse=True)
-        best = ranked[0]
-        refusal.score = reading.sentence_probs[best]
-        if reading.sentence_probs[best] < self.min_probability:
+        chosen, short, span_p = self._short_answer(reading, ranked[:SPAN_SENTENCES])
+        answerable = self.answerable(reading, ranked[0], span_p)
+        refusal.score = answerable
+        if answerable < self.min_probability:
             return refusal
-        chosen, short = self._short_answer(reading, ranked[:SPAN_SENTENCES])
         sentence = reading.sentences[chosen]
         evidence = [Evidence(sentence.passage, sentence.span.start, sentence.span.end, sentence.span.text)]
-        return Draft(short, evidence, refused=False, score=reading.sentence_probs[chosen])
+        return Draft(short, evidence, refused=False, score=answerable)
+
+    def answerable(self, reading: Reading, best: int, span_p: float | None) -> float:
+        row = answer_features(
+            reading.question, reading.sentences[best], reading.sentence_rows, reading.sentence_probs, best, span_p
+        )
+        return self.scorer.answerable.probability(row)
 
     def read(self, question: str, passages: list[Passage]) -> Reading:
         q = analyze(question)
@@ -125,7 +131,7 @@ class ExtractiveAnswerer(Answerer):
                 [s.span.text for s in missing])))  # fmt: skip
         return [stored[s.sentence_id] for s in sentences]
 
-    def _short_answer(self, reading: Reading, best: list[int]) -> tuple[int, str]:
+    def _short_answer(self, reading: Reading, best: list[int]) -> tuple[int, str, float | None]:
         """The sentence and the span in it that most likely answer the question: the
         product of the sentence's and the span's probabilities. Without a span of the
         wanted kind, or (except for counts) without one the scorer is sure of, the best
@@ -141,12 +147,12 @@ class ExtractiveAnswerer(Answerer):
             span_p = sum(probs[k] for k in order) / len(order)
             options.append((reading.sentence_probs[i] * span_p, i, order, span_p))
         top = best[0]
-        if not options or q.kind == "other":
-            return top, reading.sentences[top].span.text.rstrip("۔.")
+        if not options:
+            return top, reading.sentences[top].span.text.rstrip("۔."), None
         _, i, order, span_p = max(options)
-        if span_p < SURE_SPAN and q.kind != "count":
-            return i, reading.sentences[i].span.text.rstrip("۔.")
+        if q.kind == "other" or (q.compound and q.parts == 1) or (span_p < SURE_SPAN and q.kind != "count"):
+            return i, reading.sentences[i].span.text.rstrip("۔."), span_p
         spans = reading.spans[i]
         if len(order) > 1:  # "how many X and how many Y": one figure per part, in text order
-            return i, "، ".join(spans[k].text for k in sorted(order, key=lambda k: spans[k].start))
-        return i, spans[order[0]].text
+            return i, "، ".join(spans[k].text for k in sorted(order, key=lambda k: spans[k].start)), span_p
+        return i, spans[order[0]].text, span_p

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..chunking import Span
-from ..lexical import BM25
+from ..lexical import BM25, query_groups
 from ..normalize import figures, normalize, tokens
 from .question import Kind, Question
 from .spans import SPAN_TYPES, Candidate, SpanType
@@ -30,6 +30,10 @@ SENTENCE_FEATURES = (
     "lex_x_coverage", "dense_x_blind", "passage_rank", "passage_score", "has_candidate", "candidates",
     "question_figures_missing", "english", "length", "addresses_reader",
 )  # fmt: skip
+ANSWER_FEATURES = (
+    "bias", "sentence_logit", "span", "no_span", "coverage", "english", "question_figures_missing", "lex",
+    "lex_passage", "dense", "margin", "counted_missing",
+)  # fmt: skip
 SPAN_FEATURES = (
     "bias", "proximity", "proximity_top", "follows_counted", "percent_match", "percent_mismatch",
     "in_question", "overlap", "only_one", "position", "length", "english", "expected_type",
@@ -46,7 +50,7 @@ EXPECTED_TYPES: dict[Kind, tuple[SpanType, ...]] = {
     "person": ("person",),
     "place": ("place",),
     "organisation": ("organisation",),
-    "which": ("organisation", "place", "person", "rank"),
+    "which": ("organisation", "place", "rank"),
     "other": ("clause",),
 }
 
@@ -109,7 +113,49 @@ def sentence_features(
     return rows
 
 
-def span_features(q: Question, sentence: str, options: list[Candidate], idf: Callable[[str], float]) -> list[list[float]]:
+def answer_features(
+    q: Question,
+    sentence: SentenceCandidate,
+    sentence_rows: list[list[float]],
+    probs: list[float],
+    best: int,
+    span_p: float | None,
+) -> list[float]:
+    """Is the question answered at all: the best sentence's probability and features,
+    how sure the span is, how far the best sentence stands above the next, and whether
+    what the question counts is named near it."""
+    row = dict(zip(SENTENCE_FEATURES, sentence_rows[best]))
+    p = min(max(probs[best], 1e-6), 1 - 1e-6)
+    second = max((q for i, q in enumerate(probs) if i != best), default=0.0)
+    return [
+        1.0,
+        math.log(p / (1 - p)),
+        span_p if span_p is not None else 0.0,
+        1.0 if span_p is None else 0.0,
+        row["coverage"],
+        row["english"],
+        row["question_figures_missing"],
+        row["lex"],
+        row["lex_passage"],
+        row["dense"],
+        probs[best] - second,
+        _counted_missing(q, sentence.context),
+    ]
+
+
+def _counted_missing(q: Question, context: str) -> float:
+    """Share of the counted words ("how many *schools*") that the sentence and its
+    context never mention (English words through the glossary bridge)."""
+    groups = [g for words in q.counted for g in query_groups(words)]
+    if not groups:
+        return 0.0
+    have = set(tokens(context))
+    return sum(1 for g in groups if not have & set(g)) / len(groups)
+
+
+def span_features(
+    q: Question, sentence: str, options: list[Candidate], idf: Callable[[str], float]
+) -> list[list[float]]:
     near = proximity(q, sentence, options, idf)
     top = max(near, default=0.0) or 1.0
     total = sum(idf(t) for t in set(q.terms)) or 1.0

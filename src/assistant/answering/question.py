@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..lexical import query_terms
-from ..normalize import figures, language
+from ..normalize import content_tokens, figures, language
 
 Kind = Literal["count", "date", "year", "person", "place", "organisation", "rank", "which", "other"]
 KINDS: tuple[Kind, ...] = ("count", "date", "year", "person", "place", "organisation", "rank", "which", "other")
@@ -18,12 +18,24 @@ PUNCT = "،,؛;؟?!۔."
 _PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
     ("date", re.compile(r"\bwhen\b|what date|which date|\bکب\b|کس تاریخ|کس دن|کون سی تاریخ|کس مہینے|تاریخ کیا", re.I)),
     ("year", re.compile(r"which year|what year|in what year|کس سال|کون سے سال|کونسے سال", re.I)),
-    ("place", re.compile(r"\bwhere\b|which (?:province|district|commune|city|town|locality|place)|"
-                         r"what (?:province|district|commune|city|town|locality)|کہاں|کس صوبے|کس ضلع|"
-                         r"کس علاقے|کس شہر|کس جگہ|کون سا صوبہ|کون سے صوبے|کون سا ضلع|کون سے ضلع", re.I)),  # fmt: skip
-    ("organisation", re.compile(r"(?:which|what) (?:department|agency|unit|organi[sz]ation|body|committee|office|"
-                                r"ministry)|کس محکمے|کون سا محکمہ|کون سے محکمے|کس ادارے|کون سا ادارہ|کس ایجنسی|"
-                                r"کس یونٹ|کون سی ایجنسی|کس دفتر|کون سا دفتر|کس کمیٹی|کس تنظیم", re.I)),  # fmt: skip
+    (
+        "place",
+        re.compile(
+            r"\bwhere\b|which (?:province|district|commune|city|town|locality|place)|"
+            r"what (?:province|district|commune|city|town|locality)|کہاں|کس صوبے|کس ضلع|"
+            r"کس علاقے|کس شہر|کس جگہ|کون سا صوبہ|کون سے صوبے|کون سا ضلع|کون سے ضلع",
+            re.I,
+        ),
+    ),  # fmt: skip
+    (
+        "organisation",
+        re.compile(
+            r"(?:which|what) (?:department|agency|unit|organi[sz]ation|body|committee|office|"
+            r"ministry)|کس محکمے|کون سا محکمہ|کون سے محکمے|کس ادارے|کون سا ادارہ|کس ایجنسی|"
+            r"کس یونٹ|کون سی ایجنسی|کس دفتر|کون سا دفتر|کس کمیٹی|کس تنظیم",
+            re.I,
+        ),
+    ),  # fmt: skip
     (
         "count",
         re.compile(
@@ -32,10 +44,18 @@ _PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
             re.I,
         ),
     ),
-    ("rank", re.compile(r"(?:what|which) (?:rank|position)|\branked? (?:at|in)?\s*what|کس نمبر|کون سے نمبر|"
-                        r"کونسے نمبر|کس پوزیشن|کس مقام|کس درجے", re.I)),  # fmt: skip
-    ("person", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bکون\b(?! سا| سی| سے)|کس نے|کس کی صدارت|کس شخص|کن کی|کس کو",
-                          re.I)),  # fmt: skip
+    (
+        "rank",
+        re.compile(
+            r"(?:what|which) (?:rank|position)|\branked? (?:at|in)?\s*what|کس نمبر|کون سے نمبر|"
+            r"کونسے نمبر|کس پوزیشن|کس مقام|کس درجے",
+            re.I,
+        ),
+    ),  # fmt: skip
+    (
+        "person",
+        re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bکون\b(?! سا| سی| سے)|کس نے|کس کی صدارت|کس شخص|کن کی|کس کو", re.I),
+    ),  # fmt: skip
     ("which", re.compile(r"\bwhich\b|\bwhat\b|کون سا|کون سی|کون سے|کونسا|کونسی|کس (?!نے)|کیا نام|نام کیا", re.I)),
 ]
 
@@ -50,6 +70,8 @@ class Question:
     counted: list[str] = field(default_factory=list)  # what each "how many" counts
     wants_percentage: bool = False
 
+    compound: bool = False  # asks two different things ("who ... and how many ...")
+
     @property
     def parts(self) -> int:
         """How many figures the answer should hold ("how many X and how many Y" = 2)."""
@@ -63,8 +85,12 @@ def question_kind(text: str) -> Kind:
     return "other"
 
 
+_TALLY = {"تعداد", "کل", "مجموعی"}
+
+
 def counted_words(text: str) -> list[str]:
-    """The words right after each `کتنے` / `how many`: what is being counted."""
+    """What each `کتنے` / `how many` counts: the words right after it, or, when only
+    function words follow ("... ماڈلز کی کل تعداد کتنی ہو گئی"), the words before it."""
     out = []
     for m in COUNT_WORD.finditer(text):
         words = []
@@ -72,9 +98,24 @@ def counted_words(text: str) -> list[str]:
             words.append(word.strip(PUNCT))
             if word[-1] in PUNCT:
                 break
-        if phrase := " ".join(w for w in words if w):
+        phrase = " ".join(w for w in words if w)
+        if not content_tokens(phrase):
+            before = [w.strip(PUNCT) for w in text[: m.start()].split()]
+            kept = [w for w in before if content_tokens(w) and w not in _TALLY][-2:]
+            phrase = " ".join(kept)
+        if phrase:
             out.append(phrase)
     return out
+
+
+_ASKING = re.compile(r"\b(?:who|when|where|which|what|how many|how much)\b|کتن[ےیا]|\bکون\b|\bکب\b|کہاں|\bکس\b", re.I)
+_SEVERAL = re.compile(r"\b(?:two|three|four|five|both)\b|\b(?:تین|چار|پانچ|دونوں)\b", re.I)
+
+
+def is_compound(text: str) -> bool:
+    """Asks for two or more things: several different question words, or "which three ..."."""
+    asked = {m.group().lower() for m in _ASKING.finditer(text)}
+    return len(asked) >= 2 or bool(_SEVERAL.search(text) and _ASKING.search(text))
 
 
 def analyze(text: str) -> Question:
@@ -85,5 +126,6 @@ def analyze(text: str) -> Question:
         terms=query_terms(text),
         figures=figures(text),
         counted=counted_words(text),
+        compound=is_compound(text),
         wants_percentage=bool(re.search(r"percent|%|٪|\brate\b|\bshare\b|فیصد|شرح", text, re.I)),
     )

