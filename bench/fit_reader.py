@@ -46,6 +46,7 @@ OTHER_YEARS = ["2015", "2016", "2017", "2019", "2030"]
 OTHER_THINGS = ["اسکول", "ہسپتال", "گاڑیاں", "درخت", "کھلاڑی", "طلباء", "مریض", "سیاح", "پل", "فیکٹریاں", "ڈاکٹر"]
 VARIANTS = 3  # questions made around each span, each with its own window and dropped words
 DEV_WEIGHT = 3.0
+CONFIG = {"dev_weight": DEV_WEIGHT}
 TOP1 = ("sentence_top1", "span_top1")  # a real question counts three times a made one
 
 
@@ -147,7 +148,7 @@ def _stack(items: list[Item], kind: str) -> tuple[np.ndarray, np.ndarray, np.nda
         x, y = (it.sentence_x, it.sentence_y) if kind == "sentence" else (it.span_x, it.span_y)
         xs += x
         ys += y
-        ws += [DEV_WEIGHT if it.source == "dev" else 1.0] * len(y)
+        ws += [CONFIG["dev_weight"] if it.source == "dev" else 1.0] * len(y)
     width = len(SENTENCE_FEATURES if kind == "sentence" else SPAN_FEATURES)
     return np.array(xs).reshape(-1, width), np.array(ys, float), np.array(ws)
 
@@ -217,7 +218,7 @@ def fit_answerable(items: list[Item]) -> tuple[np.ndarray, list[float]]:
     rows = [(it, it.answer_x) for it in items if it.answer_x is not None]
     x = np.array([r for _, r in rows])
     y = np.array([float(bool(it.accept) and any(it.sentence_y)) for it, _ in rows])
-    w = np.array([DEV_WEIGHT if it.source == "dev" else 1.0 for it, _ in rows])
+    w = np.array([CONFIG["dev_weight"] if it.source == "dev" else 1.0 for it, _ in rows])
     oof = np.zeros(len(rows))
     k = 5
     for f in range(k):
@@ -233,7 +234,10 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--dev-weight", type=float, default=DEV_WEIGHT, help="weight of a dev question's rows")
+    parser.add_argument("--dry-run", action="store_true", help="print the figures, write no weights")
     args = parser.parse_args()
+    CONFIG["dev_weight"] = args.dev_weight
     rng = random.Random(args.seed)
     items = synthetic(ROOT / "corpus", args.synthetic, rng)
     items += [Item(e.question, e.accept, e.gold_doc, "dev") for e in load_set(ROOT / "evals" / "dev.jsonl")]
@@ -274,11 +278,17 @@ def main() -> None:
 
     sent, span = fit(items)
     # (the final models: sentence and span on everything, answerability as fitted above)
+    print(json.dumps({"cv_dev": cv_dev, "cv_all": cv_all, "threshold": threshold, "refusal": refusal}, indent=1))
+    for row in curve:
+        print(row)
+    if args.dry_run:
+        return
     WEIGHTS.write_text(
         json.dumps(
             {
                 "fitted_by": "bench/fit_reader.py",
                 "seed": args.seed,
+                "dev_weight": args.dev_weight,
                 "training": {
                     "synthetic_questions": sum(it.source == "synthetic" for it in items),
                     "dev_questions": sum(it.source == "dev" for it in items),
@@ -298,9 +308,6 @@ def main() -> None:
         ),
         encoding="utf-8",
     )
-    print(json.dumps({"cv_dev": cv_dev, "cv_all": cv_all, "threshold": threshold, "refusal": refusal}, indent=1))
-    for row in curve:
-        print(row)
     print(f"wrote {WEIGHTS.relative_to(ROOT)}")
 
 

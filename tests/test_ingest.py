@@ -47,7 +47,10 @@ def test_removed_report_is_deleted(fresh):
     assert report.removed == ["003_eac06c45b3d3fc17.txt"]
     assert not any(c.doc_id.startswith("003") for c in a.index.chunks.values())
     assert a.index.collection.count() == len(a.index.chunks)
-    assert a.ask("صوبے میں ہنرمند ماس موبلائزیشن کے ماڈلز کی کل تعداد کتنی ہو گئی ہے؟").refused
+    assert a.index.sentences.count() == sum(d["sentences"] for d in a.index.manifest["documents"].values())
+    answer = a.ask("صوبے میں ہنرمند ماس موبلائزیشن کے ماڈلز کی کل تعداد کتنی ہو گئی ہے؟")
+    assert not any(p.doc_id.startswith("003") for p in answer.passages)
+    assert "1,635" not in answer.answer
 
 
 def test_non_utf8_file_is_skipped_by_name_and_others_ingested(fresh):

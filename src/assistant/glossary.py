@@ -65,10 +65,22 @@ presided: صدارت
 secretary: سیکرٹری
 deputy: ڈپٹی نائب
 vice: نائب وائس
-head: سربراہ
+head: سربراہ ہیڈ
+heads: سربراہ ہیڈ
 chief: چیف سربراہ
 director: ڈائریکٹر
-standing: اسٹینڈنگ
+standing: اسٹینڈنگ مستقل
+position: عہدہ عہدے پوزیشن
+post: عہدہ عہدے
+speeches: خطاب تقاریر
+spoke: خطاب
+delegates: مندوبین وفود
+meetings: اجلاسوں اجلاس میٹنگز
+conferences: کانفرنسوں کانفرنسیں
+served: خدمت
+places: مقام درجے
+report: رپورٹ
+presented: پیش
 comrade: کامریڈ
 president: صدر
 leader: رہنما لیڈر

@@ -35,7 +35,7 @@ ANSWER_FEATURES = (
     "lex_passage", "dense", "margin", "counted_missing",
 )  # fmt: skip
 SPAN_FEATURES = (
-    "bias", "proximity", "proximity_top", "follows_counted", "percent_match", "percent_mismatch",
+    "bias", "proximity", "proximity_top", "proximity_best", "proximity_gap", "follows_counted", "percent_match", "percent_mismatch",
     "in_question", "overlap", "only_one", "position", "length", "english", "expected_type",
     *(f"type_{t}" for t in SPAN_TYPES),
 )  # fmt: skip
@@ -161,7 +161,8 @@ def span_features(
     total = sum(idf(t) for t in set(q.terms)) or 1.0
     question = normalize(q.text)
     rows = []
-    for c, p in zip(options, near):
+    for n, (c, p) in enumerate(zip(options, near)):
+        other = max((x for k, x in enumerate(near) if k != n), default=0.0)
         text = normalize(c.text)
         is_percent = c.type == "percent"
         span_tokens = set(tokens(c.text))
@@ -170,6 +171,8 @@ def span_features(
                 1.0,
                 p / total,
                 p / top,
+                1.0 if p > other else 0.0,
+                (p - other) / total,
                 _follows(sentence, c, q.counted),
                 1.0 if q.wants_percentage and is_percent else 0.0,
                 1.0 if q.kind == "count" and q.wants_percentage != is_percent else 0.0,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..lexical import query_terms
-from ..normalize import content_tokens, figures, language
+from ..normalize import figures, language
 
 Kind = Literal["count", "date", "year", "person", "place", "organisation", "rank", "which", "other"]
 KINDS: tuple[Kind, ...] = ("count", "date", "year", "person", "place", "organisation", "rank", "which", "other")
@@ -85,12 +85,8 @@ def question_kind(text: str) -> Kind:
     return "other"
 
 
-_TALLY = {"تعداد", "کل", "مجموعی"}
-
-
 def counted_words(text: str) -> list[str]:
-    """What each `کتنے` / `how many` counts: the words right after it, or, when only
-    function words follow ("... ماڈلز کی کل تعداد کتنی ہو گئی"), the words before it."""
+    """The words right after each `کتنے` / `how many`: what is being counted."""
     out = []
     for m in COUNT_WORD.finditer(text):
         words = []
@@ -98,12 +94,7 @@ def counted_words(text: str) -> list[str]:
             words.append(word.strip(PUNCT))
             if word[-1] in PUNCT:
                 break
-        phrase = " ".join(w for w in words if w)
-        if not content_tokens(phrase):
-            before = [w.strip(PUNCT) for w in text[: m.start()].split()]
-            kept = [w for w in before if content_tokens(w) and w not in _TALLY][-2:]
-            phrase = " ".join(kept)
-        if phrase:
+        if phrase := " ".join(w for w in words if w):
             out.append(phrase)
     return out
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from ..glossary import BRIDGE
 from ..normalize import normalize
 from .question import Kind
 
@@ -109,13 +110,23 @@ def _phrase_before(sentence: str, end: int, limit: int) -> tuple[int, int] | Non
     return (picked[0][0], picked[-1][1]) if picked else None
 
 
+def _latin_name(text: str) -> bool:
+    """A Latin-script phrase is a name unless it is made of ordinary English words."""
+    return not any(w.lower() in BRIDGE for w in re.split(r"[ -]", text))
+
+
 def people(sentence: str) -> list[Candidate]:
     """Names after a title (`کامریڈ`, `چیئرمین` ...), two to four words, and Latin-script names."""
-    out = [Candidate(m.start(), m.end(), m.group(), "person") for m in _LATIN_NAME.finditer(sentence)]
+    out = [
+        Candidate(m.start(), m.end(), m.group(), "person")
+        for m in _LATIN_NAME.finditer(sentence)
+        if _latin_name(m.group())
+    ]
     for m in _TITLE.finditer(sentence):
         found = _phrase_after(sentence, m.end(), 4, _NAME_BREAK)
-        if found and len(sentence[found[0] : found[1]].split()) >= 2:
-            out.append(Candidate(found[0], found[1], sentence[found[0] : found[1]], "person"))
+        name = sentence[found[0] : found[1]] if found else ""
+        if len(name.split()) >= 2 and not name.startswith("اور ") and not any(c.isdigit() for c in name):
+            out.append(Candidate(found[0], found[1], name, "person"))
     return out
 
 
