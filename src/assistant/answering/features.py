@@ -35,7 +35,8 @@ ANSWER_FEATURES = (
     "lex_passage", "dense", "margin", "counted_missing",
 )  # fmt: skip
 SPAN_FEATURES = (
-    "bias", "proximity", "proximity_top", "proximity_best", "proximity_gap", "follows_counted", "percent_match", "percent_mismatch",
+    "bias", "proximity", "proximity_top", "proximity_best", "proximity_gap", "follows_counted", "percent_match",
+    "percent_mismatch",
     "in_question", "overlap", "only_one", "position", "length", "english", "expected_type",
     *(f"type_{t}" for t in SPAN_TYPES),
 )  # fmt: skip
