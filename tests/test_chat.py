@@ -88,7 +88,7 @@ def test_question_answer_citation_and_follow_up(browser, chat_url, tmp_path):
 def test_refusal_reads_as_a_refusal(browser, chat_url):
     page = browser.new_page()
     page.goto(chat_url, wait_until="domcontentloaded")
-    _ask(page, "Who won the football championship in Hanoi?")
+    _ask(page, "How many hospitals does Thanh Hoa province have?")
     reply = page.locator("#chat .bot").last.inner_text()
     assert "The reports do not say." in reply and "⚠️" not in reply
     assert "No passage in the reports answers this." in page.locator("#sources").inner_text()
