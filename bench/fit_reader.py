@@ -8,10 +8,13 @@ Training questions come from two places, never from the test split:
   have no answer (they teach refusal);
 - the `dev` split of evals/ (real paraphrased Urdu and English questions).
 
-Each question goes through the real retrieval and the reader's own feature code; two
-logistic models are fitted (sentence: does it hold the answer; span: is it the answer),
-cross-validated by question, and the refusal threshold is chosen on out-of-fold
-probabilities. Prints the learning curve and writes the weights with the numbers.
+Each question goes through the real retrieval and the reader's own feature code; three
+logistic models are fitted (sentence: does it hold the answer; span: is it the answer;
+answerable: does the best reading answer the question at all), cross-validated by
+question, and the refusal threshold is chosen on out-of-fold answerability. Prints the
+learning curve and writes the weights with the numbers. The variants made from one
+report span fall in different folds, so the synthetic figures are optimistic; the dev
+figures are the ones to read.
 
     python bench/fit_reader.py [--synthetic 3000] [--seed 7]
 """
@@ -44,11 +47,12 @@ OTHER_PROVINCES = ["کوانگ نام", "تھان ہوا", "ڈاک لک", "ای�
 OTHER_YEARS = ["2015", "2016", "2017", "2019", "2030"]
 # general nouns for things a report might count but these do not: "how many <schools>"
 OTHER_THINGS = ["اسکول", "ہسپتال", "گاڑیاں", "درخت", "کھلاڑی", "طلباء", "مریض", "سیاح", "پل", "فیکٹریاں", "ڈاکٹر"]
+CHUNK_SIZE = 500  # the default index settings, which the weights are fitted for
 VARIANTS = 3  # questions made around each span, each with its own window and dropped words
-DEV_WEIGHT = 3.0
+DEV_WEIGHT = 3.0  # a real question counts three times a made one
 L2 = 0.01  # ridge penalty on every weight but the bias (chosen by cross-validation: 1, 0.1, 0.01)
 CONFIG = {"dev_weight": DEV_WEIGHT, "l2": L2}
-TOP1 = ("sentence_top1", "span_top1")  # a real question counts three times a made one
+TOP1 = ("sentence_top1", "span_top1")  # the figures cross-validation reports
 
 
 @dataclass
@@ -76,7 +80,7 @@ def _question_around(sentence: str, start: int, end: int, word: str, rng: random
 def synthetic(corpus: Path, n: int, rng: random.Random) -> list[Item]:
     made: list[Item] = []
     for report in load_reports([corpus])[0]:
-        for unit in sentence_units(report.text, 500):
+        for unit in sentence_units(report.text, CHUNK_SIZE):
             s = unit.text
             for finder, word in ((figures, "کتنے"), (dates, "کب"), (people, "کون")):
                 for c in [c for c in finder(s) for _ in range(VARIANTS)]:
@@ -246,10 +250,11 @@ def main() -> None:
     items += [Item(e.question, e.accept, e.gold_doc, "dev") for e in load_set(ROOT / "evals" / "dev.jsonl")]
     rng.shuffle(items)
     with tempfile.TemporaryDirectory() as tmp:
-        assistant = Assistant(Settings(corpus_dir=ROOT / "corpus", index_dir=Path(tmp) / "index"))
+        settings = Settings(corpus_dir=ROOT / "corpus", index_dir=Path(tmp) / "index", chunk_size=CHUNK_SIZE)
+        assistant = Assistant(settings)
         assistant.ingest()
         zero = _scorer(np.zeros(len(SENTENCE_FEATURES)), np.zeros(len(SPAN_FEATURES)))
-        reader = ExtractiveAnswerer(lambda: assistant.index, assistant.embeddings, 500, scorer=zero)
+        reader = ExtractiveAnswerer(lambda: assistant.index, assistant.embeddings, CHUNK_SIZE, scorer=zero)
         for n, it in enumerate(items, 1):
             featurize(assistant, reader, it)
             if n % 500 == 0:
@@ -260,7 +265,7 @@ def main() -> None:
         for train, held in folds(items, args.folds):
             sent, span = fit(train)
             cv.append(top1([it for it in held if it.source == "dev"], sent, span) | {"all": top1(held, sent, span)})
-            fold_reader = ExtractiveAnswerer(lambda: assistant.index, assistant.embeddings, 500,
+            fold_reader = ExtractiveAnswerer(lambda: assistant.index, assistant.embeddings, CHUNK_SIZE,
                                              scorer=_scorer(sent, span))  # fmt: skip
             for it in held:
                 it.answer_x = answer_row(fold_reader, it)
@@ -292,6 +297,7 @@ def main() -> None:
                 "fitted_by": "bench/fit_reader.py",
                 "seed": args.seed,
                 "dev_weight": args.dev_weight,
+                "chunk_size": CHUNK_SIZE,
                 "l2": args.l2,
                 "training": {
                     "synthetic_questions": sum(it.source == "synthetic" for it in items),

@@ -56,7 +56,10 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
     refused: bool = False
-    evidence: float = Field(0.0, description="How well the best supporting sentence matches the question (0-1).")
+    evidence: float = Field(
+        0.0,
+        description="The reader's probability that the reports answer the question (0-1); refused below the threshold.",
+    )
     answerer: str = Field("extractive", description="'extractive', 'llm' or 'extractive (fallback)'.")
     grounding: GroundingReport | None = Field(None, description="Set for LLM answers.")
     retrieve_ms: float = Field(0.0, description="Milliseconds spent retrieving passages.")

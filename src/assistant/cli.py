@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="score the assistant on a question set in evals/")
     ev.add_argument(
-        "--set", dest="set_name", default="test", help="evals/<NAME>.jsonl (test, dev), or a path to a .jsonl file"
+        "--set", dest="set_name", default="dev", help="evals/<NAME>.jsonl (dev, test), or a path to a .jsonl file"
     )
     ev.add_argument("--report", dest="report_dir", type=Path, default=Path("reports/eval"), help="where reports go")
     ev.add_argument("--thresholds", type=Path, default=Path("evals/thresholds.toml"), help="minimum metrics")

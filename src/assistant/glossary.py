@@ -223,6 +223,10 @@ worked: کام
 deputies: نائبین ڈپٹیز
 election: انتخابات
 elections: انتخابات
+"""
+
+# Vietnamese place names as the reports spell them in Urdu (syllable by syllable).
+_PLACES = """
 vietnam: ویتنام
 vietnamese: ویتنامی
 hanoi: ہنوئی
@@ -238,10 +242,17 @@ hai: ہائی
 phong: فونگ
 """
 
-BRIDGE: dict[str, list[str]] = {}
-for _line in _GLOSSARY.strip().splitlines():
-    _word, _urdu = _line.split(":", 1)
-    BRIDGE[normalize(_word).replace("'", "")] = [stem(normalize(u)) for u in _urdu.split()]
+
+def _parse(text: str) -> dict[str, list[str]]:
+    out = {}
+    for line in text.strip().splitlines():
+        word, urdu = line.split(":", 1)
+        out[normalize(word).replace("'", "")] = [stem(normalize(u)) for u in urdu.split()]
+    return out
+
+
+ENGLISH_WORDS = frozenset(_parse(_GLOSSARY))  # ordinary words: a Latin phrase made of them is no name
+BRIDGE: dict[str, list[str]] = {**_parse(_GLOSSARY), **_parse(_PLACES)}
 
 
 def bridged(token: str) -> list[str]:

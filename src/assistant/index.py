@@ -141,10 +141,15 @@ class SearchIndex:
         got = self.collection.get(ids=ids, include=["embeddings"])
         return dict(zip(got["ids"], got["embeddings"]))
 
+    @property
+    def chunk_size(self) -> int | None:
+        """The chunk size the index was built with (sentences are split below it)."""
+        return (self.manifest.get("chunking") or {}).get("size")
+
     def sentence_search(self, vector: list[float], n: int) -> dict[str, float]:
         """Cosine similarity of the `n` nearest sentences, by chunk: the best sentence
         score of each chunk that has one among them."""
-        n = min(n, self.sentences.count())
+        n = min(n, sum(d.get("sentences", 0) for d in self.manifest["documents"].values()))
         if n == 0:
             return {}
         result = self.sentences.query(query_embeddings=[vector], n_results=n, include=["distances", "metadatas"])
@@ -231,7 +236,10 @@ class SearchIndex:
 
 def _chunk_of(sentence: Span, chunks: list[Chunk]) -> str:
     """The first chunk that holds the sentence."""
-    return next(c.chunk_id for c in chunks if c.start <= sentence.start and sentence.end <= c.end)
+    found = next((c.chunk_id for c in chunks if c.start <= sentence.start and sentence.end <= c.end), None)
+    if found is None:
+        raise ValueError(f"sentence at {sentence.start}-{sentence.end} lies in no chunk")
+    return found
 
 
 def _read_manifest(index_dir: Path) -> dict | None:

@@ -5,7 +5,7 @@ this module serves ingestion, queries and answer checking alike, so a figure wri
 import re
 import unicodedata
 
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _LETTERS = str.maketrans(
     {
         "ي": "ی",  # Arabic yeh -> Farsi/Urdu yeh
@@ -49,7 +49,7 @@ def normalize(text: str) -> str:
     """Canonical form for matching: NFKC, ASCII digits, no thousands separators,
     unified Urdu letters and punctuation, `%` for `فیصد`, single spaces, lower case."""
     text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_DIGITS).translate(_LETTERS)
+    text = text.translate(DIGITS).translate(_LETTERS)
     text = _DIACRITICS.sub("", text)
     text = _THOUSANDS.sub("", text)
     text = text.translate(_PUNCT)

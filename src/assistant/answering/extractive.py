@@ -8,6 +8,7 @@ vectors (embedded once at ingest) and candidate spans (`spans.py`) -> features
 (`features.py`) -> fitted probabilities (`scorer.py`). The assistant refuses when the
 best sentence's probability of holding the answer is below the fitted threshold."""
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ from .features import SentenceCandidate, answer_features, sentence_features, spa
 from .question import Question, analyze
 from .scorer import ReaderScorer
 from .spans import Candidate, candidates
+
+log = logging.getLogger(__name__)
 
 READ_PASSAGES = 5  # passages whose sentences are read
 CONTEXT_SENTENCES = 2  # sentences before a candidate that count as its context
@@ -110,8 +113,9 @@ class ExtractiveAnswerer(Answerer):
     def _sentences(self, passages: list[Passage]) -> list[SentenceCandidate]:
         seen: set[str] = set()
         out: list[SentenceCandidate] = []
+        size = (self._index().chunk_size or self._chunk_size) if passages else self._chunk_size
         for i, passage in enumerate(passages[:READ_PASSAGES]):
-            units = sentence_units(passage.text, self._chunk_size, offset=passage.start)
+            units = sentence_units(passage.text, size, offset=passage.start)
             whole = f"{passage.title} {passage.text}"
             for j, span in enumerate(units):
                 sid = sentence_id(passage.doc_id, span.start)
@@ -127,6 +131,7 @@ class ExtractiveAnswerer(Answerer):
         stored = index.sentence_vectors([s.sentence_id for s in sentences])
         missing = [s for s in sentences if s.sentence_id not in stored]
         if missing:
+            log.warning("%d sentences missing from the index were embedded at question time", len(missing))
             stored.update(zip([s.sentence_id for s in missing], self._embeddings.embed_documents(
                 [s.span.text for s in missing])))  # fmt: skip
         return [stored[s.sentence_id] for s in sentences]
@@ -153,6 +158,7 @@ class ExtractiveAnswerer(Answerer):
         if q.kind == "other" or (q.compound and q.parts == 1) or (span_p < SURE_SPAN and q.kind != "count"):
             return i, reading.sentences[i].span.text.rstrip("۔."), span_p
         spans = reading.spans[i]
-        if len(order) > 1:  # "how many X and how many Y": one figure per part, in text order
-            return i, "، ".join(spans[k].text for k in sorted(order, key=lambda k: spans[k].start)), span_p
+        if len(order) > 1:  # "how many X and how many Y": the stretch of the sentence from the first part to the last
+            first, last = min(spans[k].start for k in order), max(spans[k].end for k in order)
+            return i, reading.sentences[i].span.text[first:last], span_p
         return i, spans[order[0]].text, span_p

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..chunking import Span
 from ..lexical import BM25, query_groups
-from ..normalize import figures, normalize, tokens
+from ..normalize import figures, tokens
 from .question import Kind, Question
 from .spans import SPAN_TYPES, Candidate, SpanType
 
@@ -160,11 +160,10 @@ def span_features(
     near = proximity(q, sentence, options, idf)
     top = max(near, default=0.0) or 1.0
     total = sum(idf(t) for t in set(q.terms)) or 1.0
-    question = normalize(q.text)
+    question_tokens = set(tokens(q.text))
     rows = []
     for n, (c, p) in enumerate(zip(options, near)):
         other = max((x for k, x in enumerate(near) if k != n), default=0.0)
-        text = normalize(c.text)
         is_percent = c.type == "percent"
         span_tokens = set(tokens(c.text))
         rows.append(
@@ -177,7 +176,7 @@ def span_features(
                 _follows(sentence, c, q.counted),
                 1.0 if q.wants_percentage and is_percent else 0.0,
                 1.0 if q.kind == "count" and q.wants_percentage != is_percent else 0.0,
-                1.0 if text and text in question else 0.0,
+                1.0 if span_tokens and span_tokens <= question_tokens else 0.0,
                 len(span_tokens & set(q.terms)) / (len(span_tokens) or 1),
                 1.0 if len(options) == 1 else 0.0,
                 c.start / (len(sentence) or 1),

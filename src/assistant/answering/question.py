@@ -9,7 +9,6 @@ from ..lexical import query_terms
 from ..normalize import figures, language
 
 Kind = Literal["count", "date", "year", "person", "place", "organisation", "rank", "which", "other"]
-KINDS: tuple[Kind, ...] = ("count", "date", "year", "person", "place", "organisation", "rank", "which", "other")
 
 COUNT_WORD = re.compile(r"کتن[ےیا]|how many|how much", re.I)
 PUNCT = "،,؛;؟?!۔."

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ..glossary import BRIDGE
-from ..normalize import normalize
+from ..glossary import ENGLISH_WORDS
+from ..normalize import DIGITS, normalize
 from .question import Kind
 
 SpanType = Literal["figure", "percent", "year", "date", "rank", "person", "organisation", "place", "clause"]
@@ -54,7 +54,8 @@ class Candidate:
 
 
 def _is_year(text: str) -> bool:
-    return bool(re.fullmatch(r"(?:19|20)\d{2}", normalize(text)))
+    """`2024` is a year; `2,024` or `2،024` is a count."""
+    return bool(re.fullmatch(r"(?:19|20)\d{2}", text.translate(DIGITS)))
 
 
 def _inside(c: Candidate, spans: list[tuple[int, int]]) -> bool:
@@ -111,8 +112,8 @@ def _phrase_before(sentence: str, end: int, limit: int) -> tuple[int, int] | Non
 
 
 def _latin_name(text: str) -> bool:
-    """A Latin-script phrase is a name unless it is made of ordinary English words."""
-    return not any(w.lower() in BRIDGE for w in re.split(r"[ -]", text))
+    """A Latin-script phrase is a name unless it holds ordinary English words."""
+    return not any(w.lower() in ENGLISH_WORDS for w in re.split(r"[ -]", text))
 
 
 def people(sentence: str) -> list[Candidate]:
@@ -155,14 +156,14 @@ def places(sentence: str) -> list[Candidate]:
 
 
 def clauses(sentence: str) -> list[Candidate]:
-    """Pieces of a sentence between `؛ ; :` marks, for which/what answers."""
-    out, pos = [], 0
-    for m in re.finditer(r"[؛;:]\s*", sentence):
-        if sentence[pos : m.start()].strip():
-            out.append(Candidate(pos, m.start(), sentence[pos : m.start()].strip(), "clause"))
-        pos = m.end()
-    if sentence[pos:].strip():
-        out.append(Candidate(pos, len(sentence), sentence[pos:].strip().rstrip("۔."), "clause"))
+    """Pieces of a sentence between `؛ ; :` marks (and its end mark), for which/what answers."""
+    out = []
+    for m in re.finditer(r"[^؛;:]+", sentence):
+        piece = m.group()
+        text = piece.strip().rstrip("۔.").strip()
+        if text:
+            start = m.start() + piece.index(text)
+            out.append(Candidate(start, start + len(text), text, "clause"))
     return out
 
 
