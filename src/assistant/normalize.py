@@ -4,6 +4,7 @@ this module serves ingestion, queries and answer checking alike, so a figure wri
 
 import re
 import unicodedata
+from functools import lru_cache
 
 DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _LETTERS = str.maketrans(
@@ -69,7 +70,14 @@ def stem(token: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Normalised, stemmed word tokens, numbers kept whole (`98.8%`, `17418`)."""
-    return [stem(t) for t in _TOKEN.findall(normalize(text))]
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[str, ...]:
+    """The reader tokenises the same question, passages and contexts many times per
+    question (coverage of each candidate sentence); each text is tokenised once."""
+    return tuple(stem(t) for t in _TOKEN.findall(normalize(text)))
 
 
 def content_tokens(text: str) -> list[str]:
