@@ -78,11 +78,11 @@ class SearchIndex:
                 f"index at {index_dir} is inconsistent: Chroma holds {count} vectors but the manifest "
                 f"lists {len(index.chunks)} chunks; run `assistant ingest --rebuild`"
             )
-        sentences = sum(d.get("sentences", 0) for d in manifest["documents"].values())
-        if index.sentences.count() != sentences:
+        stored = index.sentences.count()
+        if stored != index.sentence_count:
             raise IndexCorruptError(
-                f"index at {index_dir} is inconsistent: Chroma holds {index.sentences.count()} sentence vectors "
-                f"but the manifest lists {sentences} sentences; run `assistant ingest --rebuild`"
+                f"index at {index_dir} is inconsistent: Chroma holds {stored} sentence vectors "
+                f"but the manifest lists {index.sentence_count} sentences; run `assistant ingest --rebuild`"
             )
         return index
 
@@ -146,10 +146,15 @@ class SearchIndex:
         """The chunk size the index was built with (sentences are split below it)."""
         return (self.manifest.get("chunking") or {}).get("size")
 
+    @property
+    def sentence_count(self) -> int:
+        """Sentences the manifest says the index holds."""
+        return sum(d.get("sentences", 0) for d in self.manifest["documents"].values())
+
     def sentence_search(self, vector: list[float], n: int) -> dict[str, float]:
         """Cosine similarity of the `n` nearest sentences, by chunk: the best sentence
         score of each chunk that has one among them."""
-        n = min(n, sum(d.get("sentences", 0) for d in self.manifest["documents"].values()))
+        n = min(n, self.sentence_count)
         if n == 0:
             return {}
         result = self.sentences.query(query_embeddings=[vector], n_results=n, include=["distances", "metadatas"])

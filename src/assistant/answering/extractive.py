@@ -113,7 +113,7 @@ class ExtractiveAnswerer(Answerer):
     def _sentences(self, passages: list[Passage]) -> list[SentenceCandidate]:
         seen: set[str] = set()
         out: list[SentenceCandidate] = []
-        size = (self._index().chunk_size or self._chunk_size) if passages else self._chunk_size
+        size = self._index().chunk_size or self._chunk_size
         for i, passage in enumerate(passages[:READ_PASSAGES]):
             units = sentence_units(passage.text, size, offset=passage.start)
             whole = f"{passage.title} {passage.text}"

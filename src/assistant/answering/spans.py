@@ -142,7 +142,7 @@ def organisations(sentence: str) -> list[Candidate]:
 
 
 def places(sentence: str) -> list[Candidate]:
-    """Provinces, districts, communes: `صوبہ لاؤ کائی`, `لاؤ کائی صوبے`, and Latin place names."""
+    """Provinces, districts, communes named beside their head word: `صوبہ لاؤ کائی`, `لاؤ کائی صوبے`."""
     out = []
     for m in _PLACE_HEAD.finditer(sentence):
         found = _phrase_after(sentence, m.end(), 3, _STOP)
