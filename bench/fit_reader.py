@@ -79,7 +79,7 @@ def _question_around(sentence: str, start: int, end: int, word: str, rng: random
 
 def synthetic(corpus: Path, n: int, rng: random.Random) -> list[Item]:
     made: list[Item] = []
-    for report in load_reports([corpus])[0]:
+    for report in load_reports([corpus], corpus)[0]:
         for unit in sentence_units(report.text, CHUNK_SIZE):
             s = unit.text
             for finder, word in ((figures, "کتنے"), (dates, "کب"), (people, "کون")):

@@ -49,7 +49,7 @@ def test_unreadable_files_are_reported_not_indexed(tmp_path):
     (tmp_path / "latin1.txt").write_bytes("caf\xe9 report".encode("latin-1"))
     (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n")
     (tmp_path / "empty.md").write_text("  \n", encoding="utf-8")
-    reports, skipped = load_reports([tmp_path])
+    reports, skipped = load_reports([tmp_path], tmp_path)
     assert [r.doc_id for r in reports] == ["good.txt"]
     reasons = {s.path.name: s.reason for s in skipped}
     assert "not valid UTF-8" in reasons["latin1.txt"]
@@ -59,4 +59,4 @@ def test_unreadable_files_are_reported_not_indexed(tmp_path):
 
 def test_missing_path_is_a_clear_error(tmp_path):
     with pytest.raises(CorpusPathError, match="does not exist"):
-        load_reports([tmp_path / "nope"])
+        load_reports([tmp_path / "nope"], tmp_path)

@@ -7,8 +7,10 @@ from .errors import (
     BackendUnavailableError,
     CorpusPathError,
     IndexCorruptError,
+    IndexEmptyError,
     IndexMismatchError,
     IndexMissingError,
+    IndexPathError,
     InvalidQuestionError,
 )
 from .ingest import IngestReport
@@ -22,8 +24,10 @@ __all__ = [
     "Citation",
     "CorpusPathError",
     "IndexCorruptError",
+    "IndexEmptyError",
     "IndexMismatchError",
     "IndexMissingError",
+    "IndexPathError",
     "IngestReport",
     "InvalidQuestionError",
     "Passage",

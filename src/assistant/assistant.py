@@ -9,11 +9,13 @@ from pathlib import Path
 from .answering import Answerer, Draft, ExtractiveAnswerer
 from .answers import Answer
 from .chain import build_chain, cite, to_passages
+from .corpus import check_paths
 from .embeddings import embedding_id, make_embeddings
-from .errors import InvalidQuestionError
+from .errors import IndexEmptyError
 from .followup import is_followup, rewrite_followup
 from .index import SearchIndex
 from .ingest import IngestReport, ingest
+from .questions import check_question
 from .retrieval import HybridRetriever
 from .settings import Settings
 
@@ -79,11 +81,15 @@ class Assistant:
     def ingest(self, paths: list[Path] | None = None, rebuild: bool = False, progress: bool = False) -> IngestReport:
         """Bring the index up to date with the reports under `paths` (default: corpus_dir)."""
         paths = [Path(p) for p in paths] if paths else [self.settings.corpus_dir]
+        check_paths(paths)  # before the index is touched
         dimension = len(self.embeddings.embed_query("dimension probe"))
         index = SearchIndex.create_or_open(
             self.settings.index_dir, self._embedding_id, dimension, self.settings.chroma_url, rebuild=rebuild
         )
-        report = ingest(index, self.embeddings, paths, self.settings.chunk_size, self.settings.chunk_overlap, progress)
+        settings = self.settings
+        report = ingest(
+            index, self.embeddings, paths, settings.corpus_dir, settings.chunk_size, settings.chunk_overlap, progress
+        )
         self._use(index)
         return report
 
@@ -95,7 +101,7 @@ class Assistant:
         """Yield the answer text in pieces as it is written, then the full `Answer` last
         (the same object `ask` returns; an LLM answer may still fall back after streaming)."""
         question = self.check_question(question)
-        self.index  # noqa: B018 - opens the index and builds the retriever
+        self.chain  # noqa: B018 - opens the index (and says so when it is empty)
         started = time.perf_counter()
         passages = to_passages(self.retriever.invoke(question))
         retrieved = time.perf_counter()
@@ -130,19 +136,14 @@ class Assistant:
 
     @property
     def chain(self):
-        """The LangChain runnable behind `ask`: {"question": str} -> Answer."""
-        self.index  # noqa: B018 - opens the index and builds the chain
+        """The LangChain runnable behind `ask`: {"question": str} -> Answer. Raises when
+        there is no index, or one that holds no reports."""
+        if not self.index.chunks:
+            raise IndexEmptyError(
+                f"the index at {self.settings.index_dir} holds no reports; run `assistant ingest <folder of reports>`"
+            )
         return self._chain
 
     def check_question(self, question: object) -> str:
-        if not isinstance(question, str):
-            raise InvalidQuestionError(f"the question must be text, not {type(question).__name__}")
-        question = question.strip()
-        if not question:
-            raise InvalidQuestionError("the question is empty; type a question about the reports")
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
-            raise InvalidQuestionError(
-                f"the question is {len(question):,} characters long; the limit is {limit:,}. Ask something shorter."
-            )
-        return question
+        """The question, trimmed; InvalidQuestionError says what is wrong with it."""
+        return check_question(question, self.settings.max_question_chars)

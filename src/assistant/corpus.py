@@ -87,28 +87,43 @@ def read_report(path: Path, doc_id: str) -> Report:
     )
 
 
-def discover(paths: list[Path]) -> list[tuple[Path, str]]:
-    """(file, doc_id) for every file under the given paths; doc_id is the path relative
-    to the folder given (or the file name for a file given directly)."""
-    found: list[tuple[Path, str]] = []
+def check_paths(paths: list[Path]) -> None:
+    """Raise CorpusPathError for the first path that does not exist (before anything is touched)."""
     for root in paths:
         if not root.exists():
             raise CorpusPathError(f"corpus path does not exist: {root}")
+
+
+def document_id(file: Path, base: Path) -> str:
+    """A report's identity: its path relative to the corpus folder when it lies under
+    it, else its absolute path. Never the bare file name, which two folders can share."""
+    resolved = file.resolve()
+    try:
+        return resolved.relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def discover(paths: list[Path], base: Path) -> list[tuple[Path, str]]:
+    """(file, doc_id) for every file under the given paths (hidden files and folders
+    skipped); doc ids are relative to `base`, the corpus folder (see `document_id`)."""
+    check_paths(paths)
+    found: list[tuple[Path, str]] = []
+    for root in paths:
         if root.is_file():
-            found.append((root, root.name))
+            found.append((root, document_id(root, base)))
             continue
         for file in sorted(p for p in root.rglob("*") if p.is_file()):
-            rel = file.relative_to(root)
-            if any(part.startswith(".") for part in rel.parts):
+            if any(part.startswith(".") for part in file.relative_to(root).parts):
                 continue
-            found.append((file, rel.as_posix()))
+            found.append((file, document_id(file, base)))
     return found
 
 
-def load_reports(paths: list[Path]) -> tuple[list[Report], list[SkippedFile]]:
+def load_reports(paths: list[Path], base: Path) -> tuple[list[Report], list[SkippedFile]]:
     reports: list[Report] = []
     skipped: list[SkippedFile] = []
-    for file, doc_id in discover(paths):
+    for file, doc_id in discover(paths, base):
         try:
             reports.append(read_report(file, doc_id))
         except (ValueError, OSError) as exc:

@@ -27,3 +27,11 @@ class IndexMismatchError(AssistantError):
 
 class BackendUnavailableError(AssistantError):
     """An optional backend (package or server) is not available."""
+
+
+class IndexPathError(AssistantError):
+    """The index folder cannot be created, read or written (a file, read-only, missing permission)."""
+
+
+class IndexEmptyError(AssistantError):
+    """The index holds no reports."""

@@ -8,22 +8,83 @@ scores sentences against the question without embedding anything at question tim
 
 The manifest is written atomically after each document, and names the document being
 written while Chroma is touched, so an interrupted ingest is detected and repaired by
-the next one instead of leaving a silently inconsistent index."""
+the next one instead of leaving a silently inconsistent index.
+
+A rebuild never destroys the index it replaces until the new one is complete: it
+writes a new generation of collections and a staged manifest beside the old ones, and
+`commit` swaps the manifest in (one atomic rename) before dropping the old collections.
+The manifest is validated as a typed model when read."""
 
 import json
 import os
+import uuid
 from dataclasses import asdict
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import NotRequired
+
+from pydantic import TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic needs it on Python 3.11
 
 from .chunking import Chunk, Span, sentence_id
-from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexPathError
 from .lexical import BM25
+from .settings import parse_chroma_url
 
 FORMAT = 2  # 2: sentence vectors beside chunk vectors
 COLLECTION = "reports"
 SENTENCES = "reports_sentences"
 MANIFEST = "manifest.json"
+STAGED = "manifest.rebuild.json"  # the manifest of a rebuild in progress
+PAGE = 5000  # rows per Chroma read: one call for a whole collection exceeds SQLite's variable limit
+
+
+class Chunking(TypedDict):
+    size: int
+    overlap: int
+    version: int
+
+
+class DocumentEntry(TypedDict):
+    doc_id: str
+    sha256: str
+    path: str
+    file: str
+    title: str
+    source_url: str | None
+    chunks: int
+    sentences: int
+    chunking: NotRequired[Chunking]  # absent in indexes built before it was recorded per report
+
+
+class ChunkEntry(TypedDict):
+    chunk_id: str
+    doc_id: str
+    title: str
+    source_url: str | None
+    file: str
+    start: int
+    end: int
+    text: str
+
+
+class Manifest(TypedDict):
+    format: int
+    embedding: str
+    dimension: int | None
+    chunking: Chunking | None
+    pending: str | None
+    generation: NotRequired[str]  # suffix of the collection names; "" for the first build
+    documents: dict[str, DocumentEntry]
+    chunks: dict[str, ChunkEntry]
+
+
+_MANIFEST = TypeAdapter(Manifest)
+
+
+def collection_names(generation: str) -> tuple[str, str]:
+    """Chunk and sentence collection names of one generation of the index."""
+    suffix = f"_{generation}" if generation else ""
+    return COLLECTION + suffix, SENTENCES + suffix
 
 
 def _chroma_client(index_dir: Path, chroma_url: str | None):
@@ -32,30 +93,33 @@ def _chroma_client(index_dir: Path, chroma_url: str | None):
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if chroma_url:
-        url = urlparse(chroma_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise IndexMissingError(f"chroma_url must look like http://host:port, got {chroma_url!r}")
+        host, port, ssl = parse_chroma_url(chroma_url)
         try:
             return chromadb.HttpClient(
-                host=url.hostname,
-                port=url.port or (443 if url.scheme == "https" else 80),
-                ssl=url.scheme == "https",
+                host=host,
+                port=port,
+                ssl=ssl,
                 settings=chroma_settings,
             )
         except Exception as exc:  # chromadb raises ValueError/ConnectionError variants
             raise IndexMissingError(f"cannot reach the Chroma server at {chroma_url}: {exc}") from exc
-    return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
+    try:
+        return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
+    except Exception as exc:  # chromadb wraps OSError from its SQLite/HNSW files in several types
+        raise IndexPathError(f"cannot open the vector store in {index_dir / 'chroma'}: {exc}") from exc
 
 
 class SearchIndex:
-    """One index: Chroma collection + manifest. Open with `open` (must exist) or
+    """One index: Chroma collections + manifest. Open with `open` (must exist) or
     `create_or_open` (for ingest)."""
 
-    def __init__(self, index_dir: Path, manifest: dict, collection, sentences=None) -> None:
+    def __init__(self, index_dir: Path, manifest: Manifest, chroma_url: str | None = None, staged: bool = False):
         self.index_dir = index_dir
         self.manifest = manifest
-        self.collection = collection
-        self.sentences = sentences
+        self.chroma_url = chroma_url
+        self.staged = staged  # a rebuild: written beside the live index until `commit`
+        self.collection = None
+        self.sentences = None
         self._reload_chunks()
 
     # --- opening -----------------------------------------------------------------
@@ -64,25 +128,24 @@ class SearchIndex:
         manifest = _read_manifest(index_dir)
         if manifest is None:
             raise IndexMissingError(f"no index at {index_dir}; run `assistant ingest` first")
-        index = cls(index_dir, manifest, None)
+        index = cls(index_dir, manifest, chroma_url)
         index._check_embedding(embedding)
         if manifest.get("pending"):
             raise IndexCorruptError(
                 f"the last ingest stopped while writing {manifest['pending']!r}; run `assistant ingest` to repair"
             )
-        index.collection = _collection(index_dir, chroma_url, embedding, create=False)
-        index.sentences = _collection(index_dir, chroma_url, embedding, create=False, name=SENTENCES)
+        index._open_collections(embedding, create=False)
         count = index.collection.count()
         if count != len(index.chunks):
             raise IndexCorruptError(
                 f"index at {index_dir} is inconsistent: Chroma holds {count} vectors but the manifest "
-                f"lists {len(index.chunks)} chunks; run `assistant ingest --rebuild`"
+                f"lists {len(index.chunks)} chunks; run `assistant ingest` to repair"
             )
         stored = index.sentences.count()
         if stored != index.sentence_count:
             raise IndexCorruptError(
                 f"index at {index_dir} is inconsistent: Chroma holds {stored} sentence vectors "
-                f"but the manifest lists {index.sentence_count} sentences; run `assistant ingest --rebuild`"
+                f"but the manifest lists {index.sentence_count} sentences; run `assistant ingest` to repair"
             )
         return index
 
@@ -90,6 +153,9 @@ class SearchIndex:
     def create_or_open(
         cls, index_dir: Path, embedding: str, dimension: int, chroma_url: str | None = None, rebuild: bool = False
     ) -> "SearchIndex":
+        """The index to ingest into. With `rebuild`, a new empty generation staged beside
+        the live index, which stays readable until `commit`."""
+        _ensure_folder(index_dir)
         manifest = None if rebuild else _read_manifest(index_dir)
         if manifest is None:
             manifest = {
@@ -98,18 +164,22 @@ class SearchIndex:
                 "dimension": dimension,
                 "chunking": None,
                 "pending": None,
+                "generation": uuid.uuid4().hex[:8] if rebuild else "",
                 "documents": {},
                 "chunks": {},
             }
-        index = cls(index_dir, manifest, None)
+        index = cls(index_dir, manifest, chroma_url, staged=rebuild)
         index._check_embedding(embedding)
-        index_dir.mkdir(parents=True, exist_ok=True)
         if rebuild:
-            _drop_collection(index_dir, chroma_url)
-        index.collection = _collection(index_dir, chroma_url, embedding, create=True)
-        index.sentences = _collection(index_dir, chroma_url, embedding, create=True, name=SENTENCES)
+            _drop_abandoned_rebuild(index_dir, chroma_url)
+        index._open_collections(embedding, create=True)
         index.save()
         return index
+
+    def _open_collections(self, embedding: str, create: bool) -> None:
+        chunks, sentences = collection_names(self.generation)
+        self.collection = _collection(self.index_dir, self.chroma_url, embedding, create, chunks)
+        self.sentences = _collection(self.index_dir, self.chroma_url, embedding, create, sentences)
 
     def _check_embedding(self, embedding: str) -> None:
         built_with = self.manifest.get("embedding")
@@ -119,6 +189,10 @@ class SearchIndex:
                 f"assistant is set to {embedding!r}; re-ingest with `assistant ingest --rebuild` "
                 f"or set ASSISTANT_EMBEDDING={built_with!r}"
             )
+
+    @property
+    def generation(self) -> str:
+        return self.manifest.get("generation", "")
 
     # --- reading -----------------------------------------------------------------
     @property
@@ -169,10 +243,32 @@ class SearchIndex:
         got = self.sentences.get(ids=ids, include=["embeddings"])
         return dict(zip(got["ids"], got["embeddings"]))
 
+    # --- checking ----------------------------------------------------------------
+    def damaged_doc_ids(self) -> set[str]:
+        """Documents whose vectors in Chroma do not match the manifest (a deleted or
+        damaged vector store). Counting per document runs only when the totals differ."""
+        if self.collection.count() == len(self.chunks) and self.sentences.count() == self.sentence_count:
+            return set()
+        damaged = set()
+        for doc_id, doc in self.manifest["documents"].items():
+            for collection, expected in ((self.collection, doc["chunks"]), (self.sentences, doc["sentences"])):
+                if len(collection.get(where={"doc_id": doc_id}, include=[])["ids"]) != expected:
+                    damaged.add(doc_id)
+        return damaged
+
+    def stray_doc_ids(self) -> set[str]:
+        """Documents that have vectors in Chroma but no manifest entry (left by a crash)."""
+        found: set[str] = set()
+        for collection in (self.collection, self.sentences):
+            for offset in range(0, collection.count(), PAGE):
+                page = collection.get(include=["metadatas"], limit=PAGE, offset=offset)["metadatas"] or []
+                found |= {m["doc_id"] for m in page}
+        return found - set(self.manifest["documents"])
+
     # --- writing -----------------------------------------------------------------
     def replace_document(
         self,
-        doc: dict,
+        doc: DocumentEntry,
         chunks: list[Chunk],
         vectors: list[list[float]],
         sentences: list[Span],
@@ -215,12 +311,23 @@ class SearchIndex:
         self.manifest["pending"] = None
         self.save()
 
-    def stray_doc_ids(self) -> set[str]:
-        """Documents that have vectors in Chroma but no manifest entry (left by a crash)."""
-        found: set[str] = set()
-        for collection in (self.collection, self.sentences):
-            found |= {m["doc_id"] for m in collection.get(include=["metadatas"])["metadatas"] or []}
-        return found - set(self.manifest["documents"])
+    def commit(self) -> None:
+        """Make a staged rebuild the live index, then drop the generation it replaced."""
+        if not self.staged:
+            return
+        try:
+            replaced = _read_manifest(self.index_dir)
+        except IndexCorruptError:  # what a rebuild is for; its collections are left to Chroma
+            replaced = None
+        os.replace(self.index_dir / STAGED, self.index_dir / MANIFEST)
+        self.staged = False
+        if replaced is not None and replaced.get("generation", "") != self.generation:
+            _drop_collections(self.index_dir, self.chroma_url, replaced.get("generation", ""))
+
+    def abandon(self) -> None:
+        """Drop a staged rebuild; the live index is untouched."""
+        if self.staged:
+            _drop_abandoned_rebuild(self.index_dir, self.chroma_url)
 
     def _forget_chunks(self, doc_id: str) -> None:
         stale = [cid for cid, c in self.manifest["chunks"].items() if c["doc_id"] == doc_id]
@@ -233,10 +340,13 @@ class SearchIndex:
         self._bm25: BM25 | None = None
 
     def save(self) -> None:
-        path = self.index_dir / MANIFEST
+        path = self.index_dir / (STAGED if self.staged else MANIFEST)
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.manifest, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(json.dumps(self.manifest, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise IndexPathError(f"cannot write the index manifest {path}: {exc.strerror or exc}") from None
 
 
 def _chunk_of(sentence: Span, chunks: list[Chunk]) -> str:
@@ -247,28 +357,48 @@ def _chunk_of(sentence: Span, chunks: list[Chunk]) -> str:
     return found
 
 
-def _read_manifest(index_dir: Path) -> dict | None:
-    path = index_dir / MANIFEST
+def _ensure_folder(index_dir: Path) -> None:
+    """Create the index folder, or say in one line why it cannot be used."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexPathError(f"the index path {index_dir} is a file, not a folder; choose another --index")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IndexPathError(f"cannot create the index folder {index_dir}: {exc.strerror or exc}") from None
+    if not os.access(index_dir, os.W_OK | os.X_OK):
+        raise IndexPathError(f"the index folder {index_dir} is not writable; ingest needs write access")
+
+
+def _read_manifest(index_dir: Path, name: str = MANIFEST) -> Manifest | None:
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexPathError(f"the index path {index_dir} is a file, not a folder; point --index at a folder")
+    path = index_dir / name
     if not path.exists():
         return None
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        if manifest.get("format") != FORMAT:
-            raise ValueError(
-                f"format {manifest.get('format')!r}, expected {FORMAT}: built by an older version of the assistant"
-            )
-        for key in ("embedding", "documents", "chunks"):
-            manifest[key]  # noqa: B018 - presence check
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+            found = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
+            raise ValueError(f"format {found!r}, expected {FORMAT}: not a manifest of this version of the assistant")
+        manifest = _MANIFEST.validate_python(raw)
         for chunk in manifest["chunks"].values():
             Chunk(**chunk)
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"]))
+        raise IndexCorruptError(
+            f"cannot read {path} ({where}: {first['msg']}); delete {index_dir} or run `assistant ingest --rebuild`"
+        ) from None
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(
             f"cannot read {path} ({exc}); delete {index_dir} or run `assistant ingest --rebuild`"
         ) from None
+    except OSError as exc:
+        raise IndexPathError(f"cannot read {path}: {exc.strerror or exc}") from None
     return manifest
 
 
-def _collection(index_dir: Path, chroma_url: str | None, embedding: str, create: bool, name: str = COLLECTION):
+def _collection(index_dir: Path, chroma_url: str | None, embedding: str, create: bool, name: str):
     client = _chroma_client(index_dir, chroma_url)
     try:
         if create:
@@ -278,7 +408,9 @@ def _collection(index_dir: Path, chroma_url: str | None, embedding: str, create:
         else:
             collection = client.get_collection(name, embedding_function=None)
     except Exception as exc:  # chromadb raises NotFoundError/ValueError/connection errors
-        raise IndexCorruptError(f"cannot open the Chroma collection {name!r}: {exc}") from exc
+        raise IndexCorruptError(
+            f"cannot open the Chroma collection {name!r}: {exc}; run `assistant ingest` to repair"
+        ) from exc
     built_with = (collection.metadata or {}).get("embedding")
     if built_with != embedding:
         raise IndexMismatchError(
@@ -288,10 +420,22 @@ def _collection(index_dir: Path, chroma_url: str | None, embedding: str, create:
     return collection
 
 
-def _drop_collection(index_dir: Path, chroma_url: str | None) -> None:
+def _drop_collections(index_dir: Path, chroma_url: str | None, generation: str) -> None:
     client = _chroma_client(index_dir, chroma_url)
-    for name in (COLLECTION, SENTENCES):
+    for name in collection_names(generation):
         try:
             client.delete_collection(name)
         except Exception:  # noqa: BLE001 - absent collection is the normal case
             pass
+
+
+def _drop_abandoned_rebuild(index_dir: Path, chroma_url: str | None) -> None:
+    """Remove what an interrupted or refused rebuild left: its staged manifest and collections."""
+    staged = index_dir / STAGED
+    try:
+        left = _read_manifest(index_dir, STAGED)
+    except IndexCorruptError:
+        left = None
+    if left is not None and left.get("generation"):
+        _drop_collections(index_dir, chroma_url, left["generation"])
+    staged.unlink(missing_ok=True)

@@ -1,5 +1,9 @@
 """Incremental ingest: unchanged reports (same content hash and chunk settings) are
-skipped, changed ones replaced, removed ones deleted. Re-running never duplicates."""
+skipped, changed ones replaced, removed ones deleted. Re-running never duplicates.
+
+Each report records the chunk settings it was built with, so an interrupted ingest
+keeps every report it finished. Reports whose vectors are missing from Chroma (a
+deleted or damaged vector store) are embedded again and reported as repaired."""
 
 import os
 import time
@@ -12,6 +16,7 @@ from tqdm import tqdm
 from .chunking import VERSION as CHUNKER_VERSION
 from .chunking import chunk_report, sentence_units
 from .corpus import SkippedFile, discover, read_report
+from .errors import CorpusPathError
 from .index import SearchIndex
 
 EMBED_BATCH = 16
@@ -23,6 +28,7 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
@@ -30,7 +36,9 @@ class IngestReport:
     def summary(self) -> str:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
-            f"{len(self.removed)} removed, {len(self.skipped)} skipped; {self.chunks} chunks in the index "
+            f"{len(self.removed)} removed, {len(self.skipped)} skipped"
+            + (f", {len(self.repaired)} repaired" if self.repaired else "")
+            + f"; {self.chunks} chunks in the index "
             f"({self.seconds:.1f} s)"
         )
 
@@ -55,34 +63,33 @@ def ingest(
     index: SearchIndex,
     embeddings: Embeddings,
     paths: list[Path],
+    base: Path,
     chunk_size: int,
     chunk_overlap: int,
     progress: bool = True,
 ) -> IngestReport:
+    """Bring `index` up to date with the reports under `paths`; doc ids are relative to
+    `base` (the corpus folder). A staged rebuild is committed only when it succeeded."""
     started = time.perf_counter()
     report = IngestReport()
+    files = discover(paths, base)
     chunking = {"size": chunk_size, "overlap": chunk_overlap, "version": CHUNKER_VERSION}
-    rechunk = index.manifest.get("chunking") != chunking
+    built_with = index.manifest.get("chunking")  # indexes from before per-report settings
     pending = index.manifest.get("pending")
+    damaged = index.damaged_doc_ids()
+    index.manifest["chunking"] = chunking
+    index.save()
 
-    files = discover(paths)
-    seen: dict[str, Path] = {}
-    bar = tqdm(files, desc="ingest", unit="report", disable=not progress)
-    for file, doc_id in bar:
-        bar.set_postfix_str(doc_id[-30:])
-        if doc_id in seen:
-            report.skipped.append(SkippedFile(file, f"same document id {doc_id!r} as {seen[doc_id]}"))
-            continue
-        seen[doc_id] = file
+    def add(file: Path, doc_id: str, old: dict | None) -> bool:
         try:
             doc = read_report(file, doc_id)
         except (ValueError, OSError) as exc:
             report.skipped.append(SkippedFile(file, str(exc)))
-            continue
-        old = index.manifest["documents"].get(doc_id)
-        if old and old["sha256"] == doc.sha256 and not rechunk and doc_id != pending:
+            return False
+        fresh = old and doc_id not in damaged and doc_id != pending and old["sha256"] == doc.sha256
+        if fresh and old.get("chunking", built_with) == chunking:
             report.unchanged.append(doc_id)
-            continue
+            return True
         chunks = chunk_report(doc, display_path(file), chunk_size, chunk_overlap)
         units = sentence_units(doc.text, chunk_size)
         vectors = _embed(embeddings, [c.text for c in chunks])
@@ -96,9 +103,24 @@ def ingest(
             "source_url": doc.source_url,
             "chunks": len(chunks),
             "sentences": len(units),
+            "chunking": chunking,
         }
         index.replace_document(entry, chunks, vectors, units, sentence_vectors)
-        (report.updated if old else report.added).append(doc_id)
+        if doc_id in damaged and old and old["sha256"] == doc.sha256:
+            report.repaired.append(doc_id)
+        else:
+            (report.updated if old else report.added).append(doc_id)
+        return True
+
+    seen: dict[str, Path] = {}
+    bar = tqdm(files, desc="ingest", unit="report", disable=not progress)
+    for file, doc_id in bar:
+        bar.set_postfix_str(doc_id[-30:])
+        if doc_id in seen:
+            report.skipped.append(SkippedFile(file, f"same document id {doc_id!r} as {seen[doc_id]}"))
+            continue
+        seen[doc_id] = file
+        add(file, doc_id, index.manifest["documents"].get(doc_id))
 
     roots = [str(p.resolve()) for p in paths if p.is_dir()]
     current = {str(f.resolve()) for f, _ in files}
@@ -107,14 +129,22 @@ def ingest(
         if under_root and doc["path"] not in current:
             index.remove_document(doc_id)
             report.removed.append(doc_id)
+        elif doc_id in damaged and doc_id not in seen:  # outside this run's paths: from where it was read
+            if not add(Path(doc["path"]), doc_id, doc):
+                index.remove_document(doc_id)
+                report.removed.append(doc_id)
     if index.manifest.get("pending"):  # interrupted earlier and not among the paths given now
         report.removed.append(index.manifest["pending"])
         index.remove_document(index.manifest["pending"])
     for doc_id in index.stray_doc_ids():
         index.remove_document(doc_id)
 
-    index.manifest["chunking"] = chunking
-    index.save()
+    if index.staged:
+        if not index.manifest["documents"]:
+            index.abandon()
+            where = ", ".join(str(p) for p in paths)
+            raise CorpusPathError(f"no readable reports under {where}; the index was left as it was")
+        index.commit()
     report.chunks = len(index.chunks)
     report.seconds = time.perf_counter() - started
     return report

@@ -3,8 +3,9 @@ and then by explicit keyword arguments (which the CLI builds from its flags)."""
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -60,3 +61,22 @@ class Settings(BaseSettings):
         description="Refuse when the reader's probability that the best sentence answers the question is below "
         "this; unset = the threshold fitted with the reader (bench/fit_reader.py).",
     )
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url(cls, value: str | None) -> str | None:
+        if value:
+            parse_chroma_url(value)  # raises ValueError saying what is wrong
+        return value or None
+
+
+def parse_chroma_url(chroma_url: str) -> tuple[str, int, bool]:
+    """(host, port, ssl) of a `chroma run` server URL; ValueError says what is wrong."""
+    try:
+        url = urlparse(chroma_url)
+        port = url.port
+    except ValueError as exc:
+        raise ValueError(f"chroma_url {chroma_url!r} is not a valid URL ({exc})") from None
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ValueError(f"chroma_url must look like http://host:port, got {chroma_url!r}")
+    return url.hostname, port or (443 if url.scheme == "https" else 80), url.scheme == "https"

@@ -44,6 +44,8 @@ def load_set(path: Path) -> list[EvalItem]:
             items.append(EvalItem(**json.loads(line)))
         except (json.JSONDecodeError, ValidationError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: {exc}") from None
+    if not items:
+        raise ValueError(f"{path} holds no questions; an empty set would pass every threshold")
     ids = [i.id for i in items]
     if len(ids) != len(set(ids)):
         raise ValueError(f"{path}: duplicate question ids")
