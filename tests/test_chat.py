@@ -1,8 +1,11 @@
 """The staff chat, started for real on a free loopback port and driven by headless
 Chromium (Debian's package, through Playwright) and by `gradio_client`."""
 
+import http.server
+import json
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -111,13 +114,84 @@ def test_gradio_client_gets_structured_answers(chat_url):
     assert error["error"] == "InvalidQuestionError"
 
 
+@pytest.mark.parametrize(
+    ("question", "previous", "says"),
+    [
+        (123, [], "must be text"),
+        (None, None, "must be text"),
+        (["کتنے؟"], [], "must be text"),
+        ("اور کمیون کی سطح پر کتنے؟", [None], "previous_questions must be a list"),
+        ("اور کمیون کی سطح پر کتنے؟", "not a list", "previous_questions must be a list"),
+        ("\u202e\u202c", [], "empty"),
+        ("😀", [], "no words or figures"),
+    ],
+)
+def test_ask_api_validates_its_inputs(chat_url, question, previous, says):
+    import httpx
+
+    with httpx.Client(base_url=chat_url, timeout=60) as http_client:
+        event = http_client.post("gradio_api/call/ask", json={"data": [question, previous]}).json()["event_id"]
+        stream = http_client.get(f"gradio_api/call/ask/{event}").text
+    assert "event: complete" in stream, stream
+    data = json.loads(stream.split("data: ", 1)[1].splitlines()[0])[0]
+    assert data["error"] == "InvalidQuestionError" and says in data["message"]
+
+
+def test_simultaneous_questions_each_get_their_own_answer(chat_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    questions = {
+        "کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟": "2،334",
+        "How many incoming documents had the office received by 31 December 2023?": "55,279",
+        "پورے صوبے میں اس وقت کتنے کیڈرز، سرکاری ملازمین ہیں؟": "17,418",
+        "صوبائی پیپلز کمیٹی کے دفتر میں اس وقت پارٹی کے کتنے ارکان ہیں؟": "82",
+    }
+    asked = list(questions) * 4
+
+    def ask(question):
+        return question, Client(chat_url, verbose=False).predict(question, [], api_name="/ask")
+
+    with ThreadPoolExecutor(len(asked)) as pool:
+        results = list(pool.map(ask, asked))
+    assert [r["answer"] for _, r in results] == [questions[q] for q, _ in results]
+
+
+class RequestLog(http.server.BaseHTTPRequestHandler):
+    """A real local HTTP server that records every request: a page that fetched an
+    image or followed a link from report or question text would show up here."""
+
+    seen: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        RequestLog.seen.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
-    """An index over one report that carries markup, to check it is shown as text."""
+def tripwire():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), RequestLog)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory, tripwire):
+    """An index over one report that carries HTML and Markdown in its title, file name
+    and text, to check all of it is shown as text."""
     corpus = tmp_path_factory.mktemp("hostile")
-    (corpus / "x.txt").write_text(
-        "خطرناک رپورٹ۔\nدفتر میں 77 کمپیوٹر ہیں <script>window.__xss = 1</script> "
-        '<img src=x onerror="window.__xss = 2"> اور سب چلتے ہیں۔\n',
+    (corpus / "x<b>bold.txt").write_text(
+        "خطرناک <i>رپورٹ</i> [سرخی](https://evil.example/title)۔\n"
+        "دفتر میں 77 کمپیوٹر ہیں <script>window.__xss = 1</script> "
+        '<img src=x onerror="window.__xss = 2"> اور سب چلتے ہیں۔\n'
+        f"دفتر میں 12 پرنٹر ہیں، تفصیل [یہاں لاگ ان کریں]({tripwire}/phish) اور ![لوگو]({tripwire}/logo.png) پر، "
+        f"یا {tripwire}/bare پر دیکھیں۔\n",
         encoding="utf-8",
     )
     a = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("hostile-index")))
@@ -137,6 +211,26 @@ def test_markup_in_reports_and_questions_is_shown_as_text(browser, hostile):
     assert "<script>window.__xss = 1</script>" in quote and "onerror" in quote
     assert "onerror" in page.locator("#chat .user").last.inner_text()
     assert page.locator("#sources img, #chat img[src=x], #chat img[src=y]").count() == 0
+    title = page.locator("#sources .title").first.inner_text()
+    assert "<i>رپورٹ</i>" in title and "[سرخی](https://evil.example/title)" in title
+    assert "x<b>bold.txt" in page.locator("#sources .file").first.inner_text()
+    assert page.locator("#sources i, #sources b, #sources a[href*='evil']").count() == 0
+    page.close()
+
+
+def test_markdown_links_and_images_stay_inert(browser, hostile, tripwire):
+    RequestLog.seen.clear()
+    page = browser.new_page()
+    page.goto(hostile, wait_until="domcontentloaded")
+    _ask(page, f"دفتر میں کتنے پرنٹر ہیں؟ ![t]({tripwire}/question.png) [click]({tripwire}/q)")
+    page.locator("#sources .source").first.wait_for()
+    page.wait_for_timeout(500)
+    chat = page.locator("#chat")
+    assert "12" in chat.locator(".bot").last.inner_text()
+    assert f"[یہاں لاگ ان کریں]({tripwire}/phish)" in chat.locator(".bot").last.inner_text()
+    assert f"![t]({tripwire}/question.png)" in chat.locator(".user").last.inner_text()
+    assert chat.locator(f"a[href^='{tripwire}'], img[src^='{tripwire}']").count() == 0
+    assert RequestLog.seen == []  # nothing was fetched from the planted addresses
     page.close()
 
 
@@ -149,6 +243,33 @@ def test_missing_index_is_a_short_message(browser, tmp_path):
         reply = page.locator("#chat .bot").last.inner_text()
         assert "assistant ingest" in reply and "Traceback" not in reply
         page.close()
+    finally:
+        app.close()
+
+
+def test_login_is_throttled(assistant):
+    import time
+
+    import httpx
+
+    from assistant.ui.login import LoginThrottle
+
+    port = free_port()
+    served = Assistant(assistant.settings, chat_port=port, chat_auth="staff:right-horse")
+    throttle = LoginThrottle("staff", "right-horse", free_failures=3, lock_seconds=1.5, failure_pause=0.05)
+    app = launch(served, block=False, login=throttle)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http_client:
+
+            def login(password: str) -> int:
+                return http_client.post("/login", data={"username": "staff", "password": password}).status_code
+
+            assert [login(f"guess-{i}") for i in range(3)] == [400, 400, 400]
+            assert throttle.locked("staff")
+            assert login("right-horse") == 400  # locked: even the right password is refused
+            time.sleep(1.6)
+            assert login("right-horse") == 200  # the lock expires
+            assert not throttle.locked("staff") and login("guess") == 400 and not throttle.locked("staff")
     finally:
         app.close()
 

@@ -2,6 +2,7 @@
 evals and other tools all go through `Assistant`."""
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,13 +39,15 @@ class Assistant:
         self._index: SearchIndex | None = None
         self._chain = None
         self._chat_model = None
+        self._lock = threading.RLock()  # lazily built state is built once, whichever thread asks first
 
     @property
     def index(self) -> SearchIndex:
         """The opened index; raises IndexMissingError / IndexMismatchError / IndexCorruptError."""
-        if self._index is None:
-            self._use(SearchIndex.open(self.settings.index_dir, self._embedding_id, self.settings.chroma_url))
-        return self._index
+        with self._lock:
+            if self._index is None:
+                self._use(SearchIndex.open(self.settings.index_dir, self._embedding_id, self.settings.chroma_url))
+            return self._index
 
     def _use(self, index: SearchIndex) -> None:
         self._index = index
@@ -72,11 +75,12 @@ class Assistant:
     @property
     def chat_model(self):
         """The LangChain chat model of the LLM backend (built on first use)."""
-        if self._chat_model is None:
-            from .llm import make_chat_model
+        with self._lock:
+            if self._chat_model is None:
+                from .llm import make_chat_model
 
-            self._chat_model = make_chat_model(self.settings)
-        return self._chat_model
+                self._chat_model = make_chat_model(self.settings)
+            return self._chat_model
 
     def ingest(self, paths: list[Path] | None = None, rebuild: bool = False, progress: bool = False) -> IngestReport:
         """Bring the index up to date with the reports under `paths` (default: corpus_dir)."""

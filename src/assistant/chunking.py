@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 
 from .corpus import Report, is_metadata_line
+from .planted import addresses_reader
 
-VERSION = 3  # bump when chunk boundaries change, so ingest re-chunks unchanged reports
+VERSION = 4  # bump when chunk boundaries or what is embedded change (4: planted sentences left out)
 _SENTENCE_END = re.compile(r"[۔؟!?]+|\.+(?=\s|$)")
 _CLAUSE_BREAK = re.compile(r"[؛;،,:]\s")
 
@@ -81,19 +82,45 @@ def sentence_units(text: str, size: int, offset: int = 0) -> list[Span]:
     return [piece for s in sentences(text, offset) for piece in _split_long(s, size)]
 
 
+def evidence_units(text: str, size: int, offset: int = 0) -> list[Span]:
+    """`sentence_units` without the sentences that address the reader (`planted.py`)."""
+    return [u for u in sentence_units(text, size, offset) if not addresses_reader(u.text)]
+
+
+REMOVED = "[…]"
+
+
+def searchable_text(text: str) -> str:
+    """`text` with every sentence that addresses the reader replaced by a marker: what
+    is embedded, counted by BM25 and shown to an LLM."""
+    out, pos = [], 0
+    for span in sentences(text):
+        if addresses_reader(span.text):
+            out += [text[pos : span.start], REMOVED]
+            pos = span.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def sentence_id(doc_id: str, start: int) -> str:
     return f"{doc_id}@{start}"
 
 
 def chunk_report(report: Report, file: str, size: int, overlap: int) -> list[Chunk]:
     """Group sentences into chunks of about `size` characters, repeating `overlap`
-    sentences between neighbours. Chunk text is the original slice of the report."""
-    units = sentence_units(report.text, size)
+    sentences between neighbours. Chunk text is the original slice of the report;
+    sentences that address the reader take no room in it (see `evidence_units`)."""
+    units = evidence_units(report.text, size)
+    planted = [u for u in sentence_units(report.text, size) if addresses_reader(u.text)]
+
+    def length(a: Span, b: Span) -> int:  # characters from a to b, planted sentences not counted
+        return b.end - a.start - sum(len(p.text) for p in planted if a.start <= p.start and p.end <= b.end)
+
     chunks: list[Chunk] = []
     first = 0
     while first < len(units):
         last = first
-        while last + 1 < len(units) and units[last + 1].end - units[first].start <= size:
+        while last + 1 < len(units) and length(units[first], units[last + 1]) <= size:
             last += 1
         start, end = units[first].start, units[last].end
         chunks.append(
@@ -112,5 +139,5 @@ def chunk_report(report: Report, file: str, size: int, overlap: int) -> list[Chu
             break
         nxt = max(first + 1, last + 1 - overlap)
         # overlap only when the next chunk can still take a new sentence beside it
-        first = nxt if units[last + 1].end - units[nxt].start <= size else last + 1
+        first = nxt if length(units[nxt], units[last + 1]) <= size else last + 1
     return chunks

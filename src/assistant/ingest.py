@@ -14,7 +14,7 @@ from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from .chunking import VERSION as CHUNKER_VERSION
-from .chunking import chunk_report, sentence_units
+from .chunking import chunk_report, evidence_units, searchable_text
 from .corpus import SkippedFile, discover, read_report
 from .errors import CorpusPathError
 from .index import SearchIndex
@@ -91,8 +91,8 @@ def ingest(
             report.unchanged.append(doc_id)
             return True
         chunks = chunk_report(doc, display_path(file), chunk_size, chunk_overlap)
-        units = sentence_units(doc.text, chunk_size)
-        vectors = _embed(embeddings, [c.text for c in chunks])
+        units = evidence_units(doc.text, chunk_size)
+        vectors = _embed(embeddings, [searchable_text(c.text) for c in chunks])
         sentence_vectors = _embed(embeddings, [u.text for u in units])
         entry = {
             "doc_id": doc_id,

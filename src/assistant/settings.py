@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     chat_auth: str | None = Field(
         None, description="Chat login as 'user:password'; required when chat_host is not a loopback address."
     )
+    chat_workers: int = Field(
+        8, ge=1, le=64, description="Questions the chat answers at the same time (threads of one process)."
+    )
+    chat_queue_size: int = Field(
+        200, ge=1, le=10_000, description="Questions the chat holds waiting; more are refused with 'busy'."
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     min_evidence: float | None = Field(
         None,

@@ -1,7 +1,8 @@
 """The default answerer, no LLM: it reads the sentences of the top passages, picks the
 one most likely to hold the answer and, for how-many / when / who / which questions,
 the figure, date, name, place or department in it. Every answer is a verbatim span of
-a retrieved passage, so it cannot invent.
+a retrieved passage, so it cannot invent. Sentences that address the reader (questions,
+planted instructions: `planted.py`) are never read.
 
 Data flows one way: question analysis (`question.py`) -> candidate sentences, their
 vectors (embedded once at ingest) and candidate spans (`spans.py`) -> features
@@ -9,13 +10,14 @@ vectors (embedded once at ingest) and candidate spans (`spans.py`) -> features
 best sentence's probability of holding the answer is below the fitted threshold."""
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
 from ..answers import REFUSALS, Passage
-from ..chunking import sentence_id, sentence_units
+from ..chunking import evidence_units, sentence_id
 from ..index import SearchIndex
 from .base import Answerer, Draft, Evidence
 from .features import SentenceCandidate, answer_features, sentence_features, span_features
@@ -58,13 +60,15 @@ class ExtractiveAnswerer(Answerer):
         self._chunk_size = chunk_size
         self._scorer = scorer
         self._min_probability = min_probability
+        self._lock = threading.Lock()
 
     @property
     def scorer(self) -> ReaderScorer:
         """The fitted scorer, loaded on first use."""
-        if self._scorer is None:
-            self._scorer = ReaderScorer.load()
-        return self._scorer
+        with self._lock:
+            if self._scorer is None:
+                self._scorer = ReaderScorer.load()
+            return self._scorer
 
     @property
     def min_probability(self) -> float:
@@ -115,7 +119,7 @@ class ExtractiveAnswerer(Answerer):
         out: list[SentenceCandidate] = []
         size = self._index().chunk_size or self._chunk_size
         for i, passage in enumerate(passages[:READ_PASSAGES]):
-            units = sentence_units(passage.text, size, offset=passage.start)
+            units = evidence_units(passage.text, size, offset=passage.start)
             whole = f"{passage.title} {passage.text}"
             for j, span in enumerate(units):
                 sid = sentence_id(passage.doc_id, span.start)

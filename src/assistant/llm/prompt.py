@@ -1,9 +1,12 @@
 """The prompt: answer only from the numbered passages, which are delimited as data so
-that instructions written inside a report are not obeyed."""
+that instructions written inside a report are not obeyed; sentences that address the
+reader (questions, planted instructions) are replaced by a marker before the model
+sees them."""
 
 from langchain_core.prompts import ChatPromptTemplate
 
 from ..answers import Passage
+from ..chunking import searchable_text
 
 NOT_IN_REPORTS = "NOT_IN_REPORTS"
 LANGUAGE_NAMES = {"ur": "Urdu", "en": "English"}
@@ -36,7 +39,7 @@ def format_passages(passages: list[Passage]) -> str:
     """Numbered, delimited passages; anything that could close the delimiter is defused."""
     blocks = []
     for number, p in enumerate(passages, start=1):
-        text = p.text.replace("<", "‹").replace(">", "›")
+        text = searchable_text(p.text).replace("<", "‹").replace(">", "›")
         title = p.title.replace("<", "‹").replace(">", "›").replace('"', "'")
         blocks.append(f'<passage number="{number}" title="{title}">\n{text}\n</passage>')
     return "\n".join(blocks)

@@ -1,18 +1,19 @@
 """The staff chat: a thin Gradio layer over `Assistant` (no retrieval or answer logic
 here). Follow-ups are rewritten into standalone questions, answers stream in, sources
 open beside the chat, and the `ask` API endpoint returns structured data for
-`gradio_client`."""
+`gradio_client`. Questions are answered `chat_workers` at a time from a bounded queue;
+the login is throttled (`login.py`)."""
 
 import ipaddress
 import logging
-from html import escape
 
 import gradio as gr
 
 from ..answers import Answer
 from ..assistant import Assistant
-from ..errors import AssistantError, IndexMissingError
-from .render import chat_text, sources_html
+from ..errors import AssistantError, IndexMissingError, InvalidQuestionError
+from .login import LoginThrottle
+from .render import chat_text, inert, sources_html
 
 log = logging.getLogger(__name__)
 
@@ -40,23 +41,24 @@ def friendly_error(exc: Exception) -> str:
     if isinstance(exc, IndexMissingError):
         return "⚠️ The reports have not been indexed yet: run `assistant ingest`, then ask again. / انڈیکس موجود نہیں۔"
     if isinstance(exc, AssistantError):  # written to be read by users: what is wrong, what to do
-        return f"⚠️ {exc}"
+        return f"⚠️ {inert(str(exc))}"
     return "⚠️ Something went wrong on the server; the details are in its log. Please try again."
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
     def respond(message: str, history: list, turns: list):
-        previous = [t["standalone"] for t in turns]
-        standalone = assistant.rewrite(message or "", previous)
-        history = [*history, {"role": "user", "content": escape(message or "")}]
+        history = [*history, {"role": "user", "content": inert(message if isinstance(message, str) else "")}]
         history.append({"role": "assistant", "content": ""})
         answer: Answer | None = None
+        written = ""
         try:
+            standalone = standalone_question(assistant, message, [t["standalone"] for t in turns])
             for piece in assistant.stream(standalone):
                 if isinstance(piece, Answer):
                     answer = piece
                 else:
-                    history[-1]["content"] += piece
+                    written += piece
+                    history[-1]["content"] = inert(written)
                     yield history, gr.skip(), turns, ""
         except Exception as exc:  # shown to the user as a short message, logged in full
             if not isinstance(exc, AssistantError):
@@ -70,12 +72,15 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
     def ask(question: str, previous_questions: list[str] | None = None) -> dict:
         """Answer one question (rewritten against the previous ones when it is a follow-up);
-        returns the Answer as a dict with citations, or {"error": ...}."""
-        standalone = assistant.rewrite(question or "", previous_questions or [])
+        returns the Answer as a dict with citations, or {"error": ..., "message": ...}."""
         try:
+            standalone = standalone_question(assistant, question, previous_questions)
             answer = assistant.ask(standalone)
         except AssistantError as exc:
             return {"error": type(exc).__name__, "message": str(exc)}
+        except Exception:  # noqa: BLE001 - logged in full; the caller gets a short message
+            log.exception("ask request failed")
+            return {"error": "InternalError", "message": friendly_error(RuntimeError())}
         return {"standalone_question": standalone, **answer.model_dump(mode="json")}
 
     with gr.Blocks(title="Report assistant · رپورٹس اسسٹنٹ") as app:
@@ -105,6 +110,17 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     return app
 
 
+def standalone_question(assistant: Assistant, question: object, previous: object) -> str:
+    """The question checked like the Python API's, then rewritten against the earlier
+    questions of the conversation (which must be a list of text)."""
+    question = assistant.check_question(question)
+    if previous is None:
+        previous = []
+    if not isinstance(previous, list) or not all(isinstance(p, str) for p in previous):
+        raise InvalidQuestionError("previous_questions must be a list of the earlier questions, as text")
+    return assistant.rewrite(question, [p for p in previous if p.strip()])
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -114,15 +130,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def launch(assistant: Assistant, block: bool = True):
-    """Start the chat on the configured host and port; a login is required off loopback."""
+def launch(assistant: Assistant, block: bool = True, login: LoginThrottle | None = None):
+    """Start the chat on the configured host and port; a login is required off loopback
+    (`login` replaces the default throttle settings)."""
     settings = assistant.settings
     auth = None
     if settings.chat_auth:
         user, sep, password = settings.chat_auth.partition(":")
         if not (sep and user and password):
             raise AssistantError("chat_auth must look like 'user:password'")
-        auth = (user, password)
+        auth = (login or LoginThrottle(user, password)).check
     if auth is None and not is_loopback(settings.chat_host):
         raise AssistantError(
             f"refusing to serve on {settings.chat_host} without a login; set --auth user:password "
@@ -134,7 +151,7 @@ def launch(assistant: Assistant, block: bool = True):
         font_mono=[local("monospace")],
     )
     app = build_app(assistant)
-    app.queue()
+    app.queue(default_concurrency_limit=settings.chat_workers, max_size=settings.chat_queue_size)
     app.launch(
         server_name=settings.chat_host,
         server_port=settings.chat_port or None,

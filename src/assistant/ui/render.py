@@ -1,6 +1,8 @@
 """Answer and citations as safe display text. Everything that comes from a report or a
-question is HTML-escaped here, so markup inside them shows as text, never runs."""
+question is escaped here, so markup inside it shows as text and never runs: HTML in
+the sources panel, HTML and Markdown (links, images, emphasis) in chat messages."""
 
+import re
 from html import escape
 
 from ..answers import Answer
@@ -16,18 +18,28 @@ FELL_BACK = {
 NO_SOURCES = {"ur": "اس سوال کے لیے رپورٹس میں کوئی حوالہ نہیں ملا۔", "en": "No passage in the reports answers this."}
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
+
+
+def inert(text: str) -> str:
+    """Text from a report or a user, for a Markdown chat message: every Markdown mark
+    backslash-escaped (no link, image or emphasis can form; `:` too, so no bare URL
+    becomes a link), then HTML-escaped."""
+    return escape(_MARKDOWN.sub(r"\\\1", text), quote=False)
+
+
 def chat_text(answer: Answer) -> str:
     """The assistant's chat message (Markdown): short answer, supporting sentences, [n] marks."""
     if answer.refused:
-        return f"ℹ️ {escape(answer.answer)}"
+        return f"ℹ️ {inert(answer.answer)}"
     if answer.answerer == "llm":  # the LLM's text already carries [n] marks
-        parts = [escape(answer.answer)]
+        parts = [inert(answer.answer)]
         if answer.grounding and not answer.grounding.passed:
             missing = ", ".join(answer.grounding.unsupported_figures) or "citations"
-            parts.append(f"⚠️ {UNVERIFIED[answer.language]}: {escape(missing)}")
+            parts.append(f"⚠️ {UNVERIFIED[answer.language]}: {inert(missing)}")
         return "\n\n".join(parts)
-    parts = [f"**{escape(answer.answer)}**"]
-    parts += [f"«{escape(sentence)}» [{n}]" for n, sentence in enumerate(answer.supporting, start=1)]
+    parts = [f"**{inert(answer.answer)}**"]
+    parts += [f"«{inert(sentence)}» \\[{n}\\]" for n, sentence in enumerate(answer.supporting, start=1)]
     if answer.grounding and answer.grounding.fell_back:
         parts.append(f"<small>{FELL_BACK[answer.language]}</small>")
     return "\n\n".join(parts)

@@ -1,0 +1,63 @@
+"""Chat login with throttling: a password cannot be guessed at full speed.
+
+Every failed attempt is answered after a short pause. After `free_failures` failures
+in a row for an account, the account is locked for `lock_seconds`, doubling with each
+further failure up to `max_lock_seconds`; while locked, every attempt is refused
+without the password being checked, so guessing in parallel gains nothing. A correct
+password outside a lock clears the count. Pauses are awaited, never slept, so other
+users of the chat are not held up."""
+
+import asyncio
+import hmac
+import time
+from dataclasses import dataclass
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    locked_until: float = 0.0
+
+
+class LoginThrottle:
+    def __init__(
+        self,
+        user: str,
+        password: str,
+        free_failures: int = 5,
+        lock_seconds: float = 30.0,
+        max_lock_seconds: float = 900.0,
+        failure_pause: float = 0.5,
+        max_accounts: int = 10_000,
+    ) -> None:
+        self._user, self._password = user, password
+        self.free_failures, self.lock_seconds, self.max_lock_seconds = free_failures, lock_seconds, max_lock_seconds
+        self.failure_pause, self.max_accounts = failure_pause, max_accounts
+        self._failures: dict[str, _Failures] = {}
+
+    def locked(self, user: str) -> bool:
+        return self._failures.get(user, _Failures()).locked_until > time.monotonic()
+
+    async def check(self, user: str, password: str) -> bool:
+        """Gradio's `auth` callable: True lets the user in."""
+        if self.locked(user):
+            await asyncio.sleep(self.failure_pause)
+            return False
+        right = hmac.compare_digest(user.encode(), self._user.encode()) & hmac.compare_digest(
+            password.encode(), self._password.encode()
+        )
+        if right:
+            self._failures.pop(user, None)
+            return True
+        self._record_failure(user)
+        await asyncio.sleep(self.failure_pause)
+        return False
+
+    def _record_failure(self, user: str) -> None:
+        if user not in self._failures and len(self._failures) >= self.max_accounts:
+            self._failures.pop(next(iter(self._failures)))  # forget the oldest guessed name
+        failures = self._failures.setdefault(user, _Failures())
+        failures.count += 1
+        over = failures.count - self.free_failures
+        if over >= 0:
+            failures.locked_until = time.monotonic() + min(self.lock_seconds * 2**over, self.max_lock_seconds)
