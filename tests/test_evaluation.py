@@ -128,6 +128,18 @@ def test_bad_question_set_line_is_reported_with_its_number(tmp_path):
         load_set(path)
 
 
+def test_empty_question_set_fails(assistant, tmp_path):
+    (tmp_path / "empty.jsonl").write_text("\n\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="holds no questions"):
+        load_set(tmp_path / "empty.jsonl")
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "--index", str(assistant.settings.index_dir), "eval",
+         "--set", str(tmp_path / "empty.jsonl"), "--report", str(tmp_path / "r"), "--no-progress"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 2 and "holds no questions" in out.stderr
+
+
 def test_eval_command_end_to_end(assistant, tmp_path):
     items = [json.loads(line) for line in (ROOT / "evals" / "dev.jsonl").read_text(encoding="utf-8").splitlines()]
     small = [i for i in items if i["id"] in {"q002", "q003", "q048", "q089", "q091"}]

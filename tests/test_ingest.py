@@ -6,6 +6,7 @@ import json
 import pytest
 
 from assistant import Assistant, IndexCorruptError, IndexMissingError
+from assistant.chunking import searchable_text
 from assistant.index import MANIFEST
 
 
@@ -34,6 +35,11 @@ def test_editing_a_report_replaces_only_its_chunks(fresh):
     assert report.updated == ["002_3524ae84067e7f36.txt"] and report.added == []
     assert {d: _chunk_texts(a, d) for d in others} == others
     assert a.index.collection.count() == len(a.index.chunks)
+    edited = {cid: c for cid, c in a.index.chunks.items() if c.doc_id == "002_3524ae84067e7f36.txt"}
+    stored = a.index.vectors(list(edited))
+    fresh_vectors = a.embeddings.embed_documents([searchable_text(c.text) for c in edited.values()])
+    for cid, vector in zip(edited, fresh_vectors):  # the stored vectors are those of the edited text
+        assert sum(x * y for x, y in zip(stored[cid], vector)) > 0.999, cid
     answer = a.ask("صوبائی پیپلز کمیٹی کے دفتر میں اس وقت پارٹی کے کتنے ارکان ہیں؟")
     assert answer.answer == "91"
     assert not any("82 ارکان" in c.text for c in a.index.chunks.values())

@@ -13,7 +13,7 @@ from .chain import build_chain, cite, to_passages
 from .corpus import check_paths
 from .embeddings import embedding_id, make_embeddings
 from .errors import IndexEmptyError
-from .followup import is_followup, rewrite_followup
+from .followup import is_followup, is_rewrite_of, rewrite_followup
 from .index import SearchIndex
 from .ingest import IngestReport, ingest
 from .questions import check_question
@@ -126,14 +126,16 @@ class Assistant:
 
     def rewrite(self, question: str, previous: list[str]) -> str:
         """A follow-up rewritten as a standalone question: by the LLM when one is
-        configured (falling back to the rules if it fails), else by the rules."""
+        configured (falling back to the rules if it fails or writes something that is not
+        a question about this conversation), else by the rules."""
         if self.settings.answerer == "llm" and previous and is_followup(question):
             try:
                 from .llm import rewrite_with_llm
 
                 written = rewrite_with_llm(self.chat_model, question, previous)
-                if written and len(written) <= self.settings.max_question_chars:
+                if is_rewrite_of(written, [question, *previous], self.settings.max_question_chars):
                     return written
+                log.warning("LLM rewrite %r dropped: not a question about the conversation", written[:80])
             except Exception:  # noqa: BLE001 - the rules still give a usable question
                 log.warning("LLM rewrite failed; using the rule-based rewrite", exc_info=True)
         return rewrite_followup(question, previous)

@@ -10,7 +10,9 @@ content words that it lacks."""
 import re
 
 from .answering.question import COUNT_WORD, PUNCT, counted_words
+from .errors import InvalidQuestionError
 from .normalize import content_tokens, tokens
+from .questions import check_question
 
 _FOLLOWUP_START = re.compile(r"^\s*(?:and what about|what about|how about|اور|پھر|تو|and)\b\s*", re.I)
 _POINTS_BACK = re.compile(r"ان میں|ان کی|ان کے|اس میں|اسی|وہاں|یہاں|\bthose\b|\bthem\b|\bthere\b|\btheir\b", re.I)
@@ -40,3 +42,15 @@ def rewrite_followup(question: str, previous: list[str]) -> str:
     words = [w.strip(PUNCT) for w in last.split()]
     borrowed = [w for w in words if content_tokens(w) and not set(tokens(w)) & have]
     return f"{body} {' '.join(borrowed)}{'?' if english else '؟'}" if borrowed else question
+
+
+def is_rewrite_of(written: str, conversation: list[str], limit: int) -> bool:
+    """Whether an LLM's rewrite can stand for the follow-up: a valid question, no longer
+    than `limit`, that shares a content word with the follow-up or the questions before
+    it (a chat-template token or an unrelated sentence does not)."""
+    try:
+        check_question(written, limit)
+    except InvalidQuestionError:
+        return False
+    said = {t for q in conversation for t in content_tokens(q)}
+    return bool(said & set(content_tokens(written)))

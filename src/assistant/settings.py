@@ -2,7 +2,7 @@
 and then by explicit keyword arguments (which the CLI builds from its flags)."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, field_validator
@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, description="Model name as the server knows it.")
     llm_timeout: float = Field(60.0, gt=0, le=600, description="Seconds to wait for the LLM server per request.")
     llm_max_tokens: int = Field(256, ge=16, le=4096, description="Longest LLM answer, in tokens.")
+    llm_extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra fields for each OpenAI-compatible request, as JSON: e.g. llama.cpp's "
+        "'grammar' or 'json_schema' to constrain the output.",
+    )
     llm_fallback: bool = Field(
         True, description="When an LLM answer fails the grounding check, answer extractively instead (and say so)."
     )

@@ -11,6 +11,7 @@ from langchain_core.output_parsers import StrOutputParser
 
 from ..answering import Answerer, Draft, Evidence
 from ..answers import REFUSALS, GroundingReport, Passage
+from ..chunking import searchable_text
 from ..errors import AssistantError
 from ..normalize import language
 from ..settings import Settings
@@ -64,7 +65,7 @@ class LLMAnswerer(Answerer):
         lang = language(question)
         if NOT_IN_REPORTS in text or not text.strip():
             return Draft(REFUSALS[lang], refused=True, grounding=GroundingReport(passed=True, llm_answer=text))
-        check = check_grounding(text, [p.text for p in passages])
+        check = check_grounding(text, [searchable_text(p.text) for p in passages])  # what the model was shown
         report = GroundingReport(
             passed=check.ok,
             llm_answer=text,

@@ -44,7 +44,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         temperature=0,
         # the classic `max_tokens`, which vLLM, llama.cpp and LM Studio honour (langchain-openai would
         # send only `max_completion_tokens`, which some OpenAI-compatible servers ignore)
-        extra_body={"max_tokens": settings.llm_max_tokens},
+        extra_body={"max_tokens": settings.llm_max_tokens, **settings.llm_extra_body},
         timeout=settings.llm_timeout,
         max_retries=0,  # one attempt per question: no retry storms against a struggling server
     )
