@@ -5,7 +5,8 @@ own process, over ./index), calling the `/ask` API the way `gradio_client` does.
 
 1. burst: 50 questions one after another, then the same 50 all at once; wall times,
    their ratio (target <= 0.6) and errors.
-2. soak: `--soak-questions` questions from `--soak-clients` clients spread over
+2. soak: after one pass over the question pool (which fills the bounded caches),
+   `--soak-questions` questions from `--soak-clients` clients spread over
    `--soak-seconds`; errors and the server's resident memory before and after
    (target: at most +10%).
 Run it with `--workers 1` to see the chat as it was (one question at a time)."""
@@ -117,6 +118,7 @@ def main() -> None:
         print(f"burst: {len(burst)} questions one after another {sequential:.2f} s ({seq_errors} errors); "
               f"all at once {simultaneous:.2f} s ({sim_errors} errors, each p50 {p50:.2f} s p95 {p95:.2f} s); "
               f"ratio {ratio:.2f}")  # fmt: skip
+        run_all(url, pool, clients=4)  # every question once: bounded caches (query vectors, tokens) filled
         before = rss_mb(server.pid)
         soak = [pool[i % len(pool)] for i in range(args.soak_questions)]
         wall, soak_errors, soak_p50, soak_p95 = run_all(

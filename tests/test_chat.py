@@ -124,6 +124,7 @@ def test_gradio_client_gets_structured_answers(chat_url):
         ("اور کمیون کی سطح پر کتنے؟", "not a list", "previous_questions must be a list"),
         ("\u202e\u202c", [], "empty"),
         ("😀", [], "no words or figures"),
+        ("کتنے \ud800", [], "lone UTF-16 surrogate"),
     ],
 )
 def test_ask_api_validates_its_inputs(chat_url, question, previous, says):
