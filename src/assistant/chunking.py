@@ -83,8 +83,9 @@ def sentence_units(text: str, size: int, offset: int = 0) -> list[Span]:
 
 
 def evidence_units(text: str, size: int, offset: int = 0) -> list[Span]:
-    """`sentence_units` without the sentences that address the reader (`planted.py`)."""
-    return [u for u in sentence_units(text, size, offset) if not addresses_reader(u.text)]
+    """`sentence_units` without the sentences that address the reader (`planted.py`),
+    judged whole, before a long one is broken up."""
+    return [piece for s in sentences(text, offset) if not addresses_reader(s.text) for piece in _split_long(s, size)]
 
 
 REMOVED = "[…]"
@@ -111,7 +112,7 @@ def chunk_report(report: Report, file: str, size: int, overlap: int) -> list[Chu
     sentences between neighbours. Chunk text is the original slice of the report;
     sentences that address the reader take no room in it (see `evidence_units`)."""
     units = evidence_units(report.text, size)
-    planted = [u for u in sentence_units(report.text, size) if addresses_reader(u.text)]
+    planted = [s for s in sentences(report.text) if addresses_reader(s.text)]
 
     def length(a: Span, b: Span) -> int:  # characters from a to b, planted sentences not counted
         return b.end - a.start - sum(len(p.text) for p in planted if a.start <= p.start and p.end <= b.end)

@@ -13,29 +13,34 @@ to forms a news report does not use, so that real evidence is never dropped."""
 
 import re
 
-_ENGLISH = (
-    r"[?]"
-    r"|\b(?:how\s+(?:many|much)|what|who|whom|which|when|where|why)\b"
-    r"|\b(?:if|when|whenever|once)\s+(?:you\s+are\s+|you're\s+|it\s+is\s+)?asked\b"
-    r"|\basks?\s+(?:you|about|for|how|what|who)\b"
-    r"|\b(?:answer|reply|respond|say|state|tell|write|report|output|print)\s+(?:with|that|by|only|exactly|:|\"|“|')"
-    r"|\b(?:correct|right|true|real|actual)\s+(?:answer|figure|number|reply)\b"
-    r"|\b(?:ignore|disregard|forget|override)\b"
-    r"|\b(?:assistant|chatbot|bot|ai|a\.i\.|language\s+model|llm|gpt|reader)\b"
-    r"|\byou\s+(?:must|should|shall|need\s+to|have\s+to|will)\b"
+# Each pattern is a form a question or an order takes, not a topic word: "assistant
+# director", "artificial intelligence", "WHO", "was neglected", "in reply he said",
+# "when asked, he said", Kon Tum (کون تم) and "far more" (کہیں زیادہ) stay evidence.
+_ENGLISH = re.compile(
+    r"\?(?=\s|$)"  # a question mark ending a sentence or clause (not one inside a URL)
+    r"|\b[Hh]ow\s+(?:many|much)\b|\b(?:[Ww]hat|[Ww]hich|[Ww]ho)\s+(?:is|are|was|were|does|do|did)\b"
+    r"|\b(?:if|when|whenever|once)\s+(?:you\s+are\s+|you're\s+|anyone\s+|someone\s+|somebody\s+|a\s+user\s+|"
+    r"the\s+user\s+)?asks?(?:ed)?\b.*\b(?:answer|reply|respond|say|tell|state|give)\b"
+    r"|\b(?:answer|reply|respond)\s+(?:with|that|by|only|exactly|:|\"|“|')"
+    r"|\b(?:correct|right|true|real|actual)\s+(?:answer|reply)\b"
+    r"|\b(?:ignore|disregard|forget)\s+(?:all|any|the|previous|prior|above|earlier|these|those|other|everything)\b"
+    r"|\b(?:note|message|instructions?)\s+(?:to|for)\s+(?:the\s+|any\s+)?(?:assistant|ai|model|chatbot|bot|reader)\b"
+    r"|\b(?:assistants?|chatbots?|AI|models?)\s+(?:must|should|shall)\s+(?:answer|say|reply|respond|state|report)\b"
+    r"|\byou\s+(?:must|should|shall)\s+(?:answer|say|reply|respond|state|report|use|ignore)\b",
+    re.IGNORECASE,
 )
-_URDU = (
+_URDU = re.compile(
     r"[؟]"
-    r"|(?<!\w)(?:کتنے|کتنی|کتنا|کون|کونسا|کونسی|کونسے|کب|کہاں|کیوں|کیسے|کس)(?!\w)"
-    r"|(?<!\w)(?:اگر|جب|جیسے\s+ہی)(?:\s+\S+){0,5}\s+پوچھ|پوچھ(?:ا|ی|ے)\s+جائ|سوال\s+(?:کیا\s+جائ|کرے|کریں)"
-    r"|جواب\s+(?:دیں|دو|دیجیے|دیجئے|دینا\s+ہے|یہ|میں\s+(?:کہ|لکھ|بتا))|(?:صحیح|درست|اصل)\s+جواب"
-    r"|(?<!\w)(?:بتائیں|بتاؤ|بتائیے|بتانا|کہیں|کہو|کہیے|کہئے|لکھیں|لکھو)(?!\w)"
-    r"|نظر\s*انداز|ہدایات?\s+(?:کو\s+)?(?:بھول|چھوڑ)"
-    r"|(?<!\w)(?:اسسٹنٹ|اے\s*آئی|چیٹ\s*بوٹ|مصنوعی\s+ذہانت|آپ\s+کو|آپ\s+سے|تم)(?!\w)"
+    r"|(?<!\w)(?:کتنے|کتنی|کتنا)(?!\s+ہی)(?!\w)"  # how many (not "however many", کتنے ہی)
+    r"|(?<!\w)(?:اگر|جب)(?:\s+\S+){0,6}\s+پوچھ(?:ے|یں|ا\s+جائے|ی\s+جائے|ے\s+جائیں)(?!\w)"  # if/when asked (not past)
+    r"|(?<!\w)پوچھ(?:ا|ی|ے)\s+جائ(?:ے|یں)(?!\w)"
+    r"|(?<!\w)جواب\s+(?:دیں|دو|دیجیے|دیجئے)(?!\w)|(?<!\w)(?:صحیح|درست)\s+جواب(?!\w)"
+    r"|(?<!\w)(?:کہیں|کہو|کہیے|کہئے|بتائیں|بتاؤ|بتائیے|لکھیں|لکھو)\s+کہ(?!\w)"
+    r"|(?<!\w)(?:بتائیں|بتاؤ|بتائیے)(?!\s*گ[ےی])(?!\w)"  # tell! (not the future بتائیں گے)
+    r"|(?<!\w)(?<!نہ\s)نظر\s*انداز\s+(?:کریں|کرو|کیجیے|کیجئے)(?!\w)|ہدایات?\s+(?:کو\s+)?(?:بھول|چھوڑ)\s*(?:دیں|جائیں|دو)"
 )
-_ADDRESSES_READER = re.compile(f"{_ENGLISH}|{_URDU}", re.IGNORECASE)
 
 
 def addresses_reader(sentence: str) -> bool:
     """True for a question, an instruction to answer or ignore, or a note to an assistant."""
-    return bool(_ADDRESSES_READER.search(sentence))
+    return bool(_ENGLISH.search(sentence) or _URDU.search(sentence))
