@@ -278,3 +278,28 @@ def test_login_is_throttled(assistant):
 def test_login_required_off_loopback(assistant):
     with pytest.raises(AssistantError, match="without a login"):
         launch(Assistant(assistant.settings, chat_host="0.0.0.0", chat_port=free_port()), block=False)
+
+
+def test_login_lock_survives_a_flood_of_other_names():
+    import asyncio
+
+    from assistant.ui.login import LoginThrottle
+
+    throttle = LoginThrottle("staff", "right-horse", free_failures=2, lock_seconds=60, failure_pause=0,
+                             max_accounts=50)  # fmt: skip
+
+    async def attempts():
+        for _ in range(2):
+            assert not await throttle.check("staff", "guess")
+        assert throttle.locked("staff")
+        await asyncio.gather(*(throttle.check(f"junk-{i}", "x") for i in range(200)))
+        assert throttle.locked("staff")
+        assert not await throttle.check("staff", "right-horse")
+        checked.append(True)
+
+    checked = []
+
+    worker = threading.Thread(target=asyncio.run, args=(attempts(),))  # the browser tests' loop runs in this thread
+    worker.start()
+    worker.join()
+    assert checked == [True]  # the assertions above ran

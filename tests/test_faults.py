@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import CORPUS
@@ -223,3 +224,73 @@ def test_content_free_or_invalid_questions(assistant, question, says):
 
 def test_question_with_control_characters_inside_is_still_answered(assistant):
     assert assistant.ask("\u200f" + COMMUNE_WORKERS.replace(" ", " \x00", 1) + "\u202c").answer == "2،334"
+
+
+def test_an_empty_folder_does_not_empty_the_index(fresh, tmp_path):
+    a, corpus = fresh
+    a.ingest()
+    for file in corpus.iterdir():  # as an unmounted share looks
+        file.rename(tmp_path / file.name)
+    with pytest.raises(CorpusPathError, match="holds no files, but the index has 5 reports from it"):
+        a.ingest()
+    assert len(Assistant(a.settings).index.manifest["documents"]) == 5
+
+
+def test_a_moved_corpus_keeps_its_vectors_and_still_notices_deletions(fresh, tmp_path):
+    a, corpus = fresh
+    a.ingest()
+    moved = tmp_path / "moved"
+    corpus.rename(moved)
+    again = Assistant(a.settings, corpus_dir=moved)
+    report = again.ingest()
+    assert len(report.unchanged) == 5 and not report.added
+    assert all(d["path"].startswith(str(moved)) for d in again.index.manifest["documents"].values())
+    (moved / "003_eac06c45b3d3fc17.txt").unlink()
+    assert again.ingest().removed == ["003_eac06c45b3d3fc17.txt"]
+    assert Path(again.ask(COMMUNE_WORKERS).citations[0].file).parent.name == "moved"  # citations name the new place
+
+
+def test_a_report_indexed_under_an_older_id_is_not_held_twice(fresh):
+    a, corpus = fresh
+    a.ingest([corpus / "000_63192892e5e1be8e.txt"])
+    manifest = a.index.manifest
+    doc = manifest["documents"].pop("000_63192892e5e1be8e.txt")  # as an older version named it: folder given
+    manifest["documents"]["old-name.txt"] = {**doc, "doc_id": "old-name.txt"}
+    for chunk in manifest["chunks"].values():
+        chunk["doc_id"] = "old-name.txt"
+    a.index.save()
+    again = Assistant(a.settings)
+    report = again.ingest()
+    assert report.removed == ["old-name.txt"] and len(report.added) == 5
+    assert set(again.index.manifest["documents"]) == {f.name for f in corpus.iterdir()}
+
+
+def test_a_second_ingest_at_the_same_time_is_refused(fresh):
+    from assistant import IndexBusyError
+    from assistant.index import writer_lock
+
+    a, _ = fresh
+    with writer_lock(a.settings.index_dir):  # as another process ingesting would hold it
+        with pytest.raises(IndexBusyError, match="another ingest is writing"):
+            a.ingest()
+    assert len(a.ingest().added) == 5
+
+
+def test_collections_of_a_replaced_generation_are_dropped_after_a_crash(assistant, tmp_path):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    a = _copy(assistant, tmp_path)
+    a.ingest(rebuild=True)
+    client = chromadb.PersistentClient(
+        path=str(a.settings.index_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    client.create_collection("reports_dead0001")  # as if the process died before dropping it
+    client.create_collection("reports_sentences_dead0001")
+    manifest = json.loads((a.settings.index_dir / MANIFEST).read_text(encoding="utf-8"))
+    manifest["retired"] = "dead0001"
+    (a.settings.index_dir / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    report = Assistant(a.settings).ingest()
+    assert len(report.unchanged) == 5
+    names = {c.name for c in client.list_collections()}
+    assert not any("dead0001" in n for n in names) and len(names) == 2

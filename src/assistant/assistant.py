@@ -14,7 +14,7 @@ from .corpus import check_paths
 from .embeddings import embedding_id, make_embeddings
 from .errors import IndexEmptyError
 from .followup import is_followup, is_rewrite_of, rewrite_followup
-from .index import SearchIndex
+from .index import SearchIndex, writer_lock
 from .ingest import IngestReport, ingest
 from .questions import check_question
 from .retrieval import HybridRetriever
@@ -87,13 +87,20 @@ class Assistant:
         paths = [Path(p) for p in paths] if paths else [self.settings.corpus_dir]
         check_paths(paths)  # before the index is touched
         dimension = len(self.embeddings.embed_query("dimension probe"))
-        index = SearchIndex.create_or_open(
-            self.settings.index_dir, self._embedding_id, dimension, self.settings.chroma_url, rebuild=rebuild
-        )
         settings = self.settings
-        report = ingest(
-            index, self.embeddings, paths, settings.corpus_dir, settings.chunk_size, settings.chunk_overlap, progress
-        )
+        with writer_lock(settings.index_dir):
+            index = SearchIndex.create_or_open(
+                settings.index_dir, self._embedding_id, dimension, settings.chroma_url, rebuild=rebuild
+            )
+            report = ingest(
+                index,
+                self.embeddings,
+                paths,
+                settings.corpus_dir,
+                settings.chunk_size,
+                settings.chunk_overlap,
+                progress,
+            )
         self._use(index)
         return report
 

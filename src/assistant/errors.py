@@ -33,5 +33,9 @@ class IndexPathError(AssistantError):
     """The index folder cannot be created, read or written (a file, read-only, missing permission)."""
 
 
+class IndexBusyError(AssistantError):
+    """Another ingest is writing this index."""
+
+
 class IndexEmptyError(AssistantError):
     """The index holds no reports."""

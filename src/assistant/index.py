@@ -15,10 +15,13 @@ writes a new generation of collections and a staged manifest beside the old ones
 `commit` swaps the manifest in (one atomic rename) before dropping the old collections.
 The manifest is validated as a typed model when read."""
 
+import fcntl
 import json
 import os
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import NotRequired
@@ -27,7 +30,7 @@ from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic needs it on Python 3.11
 
 from .chunking import Chunk, Span, searchable_text, sentence_id
-from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexPathError
+from .errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError, IndexPathError
 from .lexical import BM25
 from .settings import parse_chroma_url
 
@@ -68,6 +71,7 @@ class Manifest(TypedDict):
     chunking: Chunking | None
     pending: str | None
     generation: NotRequired[str]  # suffix of the collection names; "" for the first build
+    retired: NotRequired[str]  # a generation a rebuild replaced, until its collections are dropped
     documents: dict[str, DocumentEntry]
     chunks: dict[str, ChunkEntry]
 
@@ -167,6 +171,8 @@ class SearchIndex:
         index._check_embedding(embedding)
         if rebuild:
             _drop_abandoned_rebuild(index_dir, chroma_url)
+        else:
+            index.drop_retired()
         index._open_collections(embedding, create=True)
         index.save()
         return index
@@ -297,6 +303,15 @@ class SearchIndex:
         self.manifest["pending"] = None
         self.save()
 
+    def relocate(self, doc_id: str, path: str, file: str) -> None:
+        """Record a report's new location (the corpus was moved); its vectors stay."""
+        self.manifest["documents"][doc_id].update(path=path, file=file)
+        for chunk in self.manifest["chunks"].values():
+            if chunk["doc_id"] == doc_id:
+                chunk["file"] = file
+        self._reload_chunks()
+        self.save()
+
     def remove_document(self, doc_id: str) -> None:
         self.manifest["pending"] = doc_id
         self.save()
@@ -315,10 +330,19 @@ class SearchIndex:
             replaced = _read_manifest(self.index_dir)
         except IndexCorruptError:  # what a rebuild is for; its collections are left to Chroma
             replaced = None
+        if replaced is not None and replaced.get("generation", "") != self.generation:
+            self.manifest["retired"] = replaced.get("generation", "")
+            self.save()
         os.replace(self.index_dir / STAGED, self.index_dir / MANIFEST)
         self.staged = False
-        if replaced is not None and replaced.get("generation", "") != self.generation:
-            _drop_collections(self.index_dir, self.chroma_url, replaced.get("generation", ""))
+        self.drop_retired()
+
+    def drop_retired(self) -> None:
+        """Drop the collections of the generation a rebuild replaced (again after a crash)."""
+        if "retired" in self.manifest:
+            _drop_collections(self.index_dir, self.chroma_url, self.manifest["retired"])
+            del self.manifest["retired"]
+            self.save()
 
     def abandon(self) -> None:
         """Drop a staged rebuild; the live index is untouched."""
@@ -343,6 +367,21 @@ class SearchIndex:
             os.replace(tmp, path)
         except OSError as exc:
             raise IndexPathError(f"cannot write the index manifest {path}: {exc.strerror or exc}") from None
+
+
+@contextmanager
+def writer_lock(index_dir: Path) -> Iterator[None]:
+    """One ingest at a time per index folder (an advisory lock on a file in it); a
+    second one is refused rather than left to interleave its writes with the first."""
+    _ensure_folder(index_dir)
+    with open(index_dir / ".ingest.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusyError(
+                f"another ingest is writing the index at {index_dir}; wait for it to finish and run this one again"
+            ) from None
+        yield
 
 
 def _chunk_of(sentence: Span, chunks: list[Chunk]) -> str:

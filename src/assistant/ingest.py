@@ -59,6 +59,32 @@ def display_path(path: Path) -> str:
         return resolved.as_posix()
 
 
+def _check_folders_still_hold_reports(index: SearchIndex, paths: list[Path], files: list[tuple[Path, str]]) -> None:
+    """Refuse to treat an empty folder (an unmounted share, a wrong path) as every
+    report in it having been deleted."""
+    for root in (p.resolve() for p in paths if p.is_dir()):
+        if any(f.resolve().is_relative_to(root) for f, _ in files):
+            continue
+        indexed = [d for d in index.manifest["documents"].values() if Path(d["path"]).is_relative_to(root)]
+        if indexed:
+            raise CorpusPathError(
+                f"{root} holds no files, but the index has {len(indexed)} reports from it; nothing was removed. "
+                f"If they were really deleted, delete the index folder and ingest again"
+            )
+
+
+def _forget_renamed(index: SearchIndex, files: list[tuple[Path, str]], report: IngestReport) -> None:
+    """A file indexed under another id (an older naming, another corpus folder) is
+    removed under that id before it is added under its own, so it is never held twice."""
+    ids = {doc_id for _, doc_id in files}
+    by_path = {d["path"]: doc_id for doc_id, d in index.manifest["documents"].items()}
+    for file, doc_id in files:
+        old_id = by_path.get(str(file.resolve()))
+        if old_id is not None and old_id != doc_id and old_id not in ids:
+            index.remove_document(old_id)
+            report.removed.append(old_id)
+
+
 def ingest(
     index: SearchIndex,
     embeddings: Embeddings,
@@ -77,8 +103,8 @@ def ingest(
     built_with = index.manifest.get("chunking")  # indexes from before per-report settings
     pending = index.manifest.get("pending")
     damaged = index.damaged_doc_ids()
-    index.manifest["chunking"] = chunking
-    index.save()
+    _check_folders_still_hold_reports(index, paths, files)
+    _forget_renamed(index, files, report)
 
     def add(file: Path, doc_id: str, old: dict | None) -> bool:
         try:
@@ -88,6 +114,8 @@ def ingest(
             return False
         fresh = old and doc_id not in damaged and doc_id != pending and old["sha256"] == doc.sha256
         if fresh and old.get("chunking", built_with) == chunking:
+            if old["path"] != str(file.resolve()) or old["file"] != display_path(file):  # the corpus moved
+                index.relocate(doc_id, str(file.resolve()), display_path(file))
             report.unchanged.append(doc_id)
             return True
         chunks = chunk_report(doc, display_path(file), chunk_size, chunk_overlap)
@@ -139,6 +167,8 @@ def ingest(
     for doc_id in index.stray_doc_ids():
         index.remove_document(doc_id)
 
+    index.manifest["chunking"] = chunking  # only now: a legacy index's reports are judged by what built them
+    index.save()
     if index.staged:
         if not index.manifest["documents"]:
             index.abandon()

@@ -87,7 +87,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         gr.Markdown("## رپورٹس سے پوچھیں · Ask the reports")
         with gr.Row():
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(elem_id="chat", height=460, label="گفتگو · Chat")
+                chatbot = gr.Chatbot(elem_id="chat", height=460, label="گفتگو · Chat", latex_delimiters=[])
                 with gr.Row():
                     box = gr.Textbox(
                         placeholder="اپنا سوال لکھیں… / Type your question…",

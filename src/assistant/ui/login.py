@@ -55,7 +55,11 @@ class LoginThrottle:
 
     def _record_failure(self, user: str) -> None:
         if user not in self._failures and len(self._failures) >= self.max_accounts:
-            self._failures.pop(next(iter(self._failures)))  # forget the oldest guessed name
+            now = time.monotonic()  # make room by forgetting unlocked names, never a lock
+            for name in [n for n, f in self._failures.items() if f.locked_until <= now]:
+                del self._failures[name]
+            if len(self._failures) >= self.max_accounts:
+                return  # every tracked name is locked: this failure still pays the pause
         failures = self._failures.setdefault(user, _Failures())
         failures.count += 1
         over = failures.count - self.free_failures

@@ -18,13 +18,13 @@ FELL_BACK = {
 NO_SOURCES = {"ur": "اس سوال کے لیے رپورٹس میں کوئی حوالہ نہیں ملا۔", "en": "No passage in the reports answers this."}
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:$=])")
 
 
 def inert(text: str) -> str:
     """Text from a report or a user, for a Markdown chat message: every Markdown mark
-    backslash-escaped (no link, image or emphasis can form; `:` too, so no bare URL
-    becomes a link), then HTML-escaped."""
+    backslash-escaped (no link, image, emphasis or heading can form; `:` too, so no bare
+    URL becomes a link), then HTML-escaped. The chat renders no LaTeX (`app.py`)."""
     return escape(_MARKDOWN.sub(r"\\\1", text), quote=False)
 
 
