@@ -131,7 +131,9 @@ def test_ask_api_validates_its_inputs(chat_url, question, previous, says):
     import httpx
 
     with httpx.Client(base_url=chat_url, timeout=60) as http_client:
-        event = http_client.post("gradio_api/call/ask", json={"data": [question, previous]}).json()["event_id"]
+        body = json.dumps({"data": [question, previous]})  # ASCII escapes: a lone surrogate travels as \\ud800
+        response = http_client.post("gradio_api/call/ask", content=body, headers={"Content-Type": "application/json"})
+        event = response.json()["event_id"]
         stream = http_client.get(f"gradio_api/call/ask/{event}").text
     assert "event: complete" in stream, stream
     data = json.loads(stream.split("data: ", 1)[1].splitlines()[0])[0]
