@@ -51,9 +51,9 @@ def test_corrupt_manifest(assistant, tmp_path):
 def test_manifest_and_chroma_disagree(assistant, tmp_path):
     index = tmp_path / "index"
     shutil.copytree(assistant.settings.index_dir, index)
-    manifest = json.loads((index / MANIFEST).read_text(encoding="utf-8"))
-    manifest["chunks"].popitem()
-    (index / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    entry = next((index / "reports").glob("*.json"))  # one report's file says one chunk fewer
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    entry.write_text(json.dumps({**data, "chunks": data["chunks"] - 1}, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="inconsistent"):
         Assistant(assistant.settings, index_dir=index).ask("کتنے؟")
 

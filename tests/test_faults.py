@@ -98,7 +98,7 @@ def test_reports_with_the_same_file_name_in_two_folders_both_stay(tmp_path):
     assert a.ingest([tmp_path / "a"]).added == ["a/report.txt"]
     second = a.ingest([tmp_path / "b"])
     assert second.added == ["b/report.txt"] and second.updated == []
-    assert set(a.index.manifest["documents"]) == {"a/report.txt", "b/report.txt"}
+    assert set(a.index.documents) == {"a/report.txt", "b/report.txt"}
     assert a.ask(COMMUNE_WORKERS).answer == "2،334"
     assert a.ask(PARTY_MEMBERS).answer == "82"
 
@@ -146,14 +146,15 @@ def test_empty_index_says_so(tmp_path):
 
 
 # --- broken or unusable index paths ---------------------------------------------
-@pytest.mark.parametrize("content", ["null", "[1, 2, 3]", '"text"', "wrong-documents"])
+@pytest.mark.parametrize("content", ["null", "[1, 2, 3]", '"text"', "wrong-generation", "report-entry"])
 def test_manifest_of_the_wrong_shape(assistant, tmp_path, content):
     a = _copy(assistant, tmp_path)
     path = a.settings.index_dir / MANIFEST
-    if content == "wrong-documents":
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        manifest["documents"] = None
-        content = json.dumps(manifest)
+    if content == "wrong-generation":
+        content = json.dumps({**json.loads(path.read_text(encoding="utf-8")), "generation": None})
+    if content == "report-entry":  # one report's file of the wrong shape
+        path = next((a.settings.index_dir / "reports").glob("*.json"))
+        content = json.dumps({**json.loads(path.read_text(encoding="utf-8")), "chunks": "many"})
     path.write_text(content, encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="cannot read .*ingest --rebuild"):
         a.ask(COMMUNE_WORKERS)
@@ -233,7 +234,7 @@ def test_an_empty_folder_does_not_empty_the_index(fresh, tmp_path):
         file.rename(tmp_path / file.name)
     with pytest.raises(CorpusPathError, match="holds no files, but the index has 5 reports from it"):
         a.ingest()
-    assert len(Assistant(a.settings).index.manifest["documents"]) == 5
+    assert len(Assistant(a.settings).index.documents) == 5
 
 
 def test_a_moved_corpus_keeps_its_vectors_and_still_notices_deletions(fresh, tmp_path):
@@ -244,25 +245,22 @@ def test_a_moved_corpus_keeps_its_vectors_and_still_notices_deletions(fresh, tmp
     again = Assistant(a.settings, corpus_dir=moved)
     report = again.ingest()
     assert len(report.unchanged) == 5 and not report.added
-    assert all(d["path"].startswith(str(moved)) for d in again.index.manifest["documents"].values())
+    assert all(d["path"].startswith(str(moved)) for d in again.index.documents.values())
     (moved / "003_eac06c45b3d3fc17.txt").unlink()
     assert again.ingest().removed == ["003_eac06c45b3d3fc17.txt"]
     assert Path(again.ask(COMMUNE_WORKERS).citations[0].file).parent.name == "moved"  # citations name the new place
 
 
-def test_a_report_indexed_under_an_older_id_is_not_held_twice(fresh):
+def test_a_report_indexed_under_another_id_is_not_held_twice(fresh, tmp_path):
     a, corpus = fresh
-    a.ingest([corpus / "000_63192892e5e1be8e.txt"])
-    manifest = a.index.manifest
-    doc = manifest["documents"].pop("000_63192892e5e1be8e.txt")  # as an older version named it: folder given
-    manifest["documents"]["old-name.txt"] = {**doc, "doc_id": "old-name.txt"}
-    for chunk in manifest["chunks"].values():
-        chunk["doc_id"] = "old-name.txt"
-    a.index.save()
-    again = Assistant(a.settings)
+    elsewhere = Assistant(a.settings, corpus_dir=tmp_path / "other")  # ids are then absolute paths
+    first = elsewhere.ingest([corpus / "000_63192892e5e1be8e.txt"])
+    assert first.added == [str((corpus / "000_63192892e5e1be8e.txt").resolve())]
+    again = Assistant(a.settings)  # corpus_dir is the corpus again: the same file gets its relative id
     report = again.ingest()
-    assert report.removed == ["old-name.txt"] and len(report.added) == 5
-    assert set(again.index.manifest["documents"]) == {f.name for f in corpus.iterdir()}
+    assert report.removed == first.added and len(report.added) == 5
+    assert set(again.index.documents) == {f.name for f in corpus.iterdir()}
+    assert again.index.collection.count() == again.index.chunk_count
 
 
 def test_a_second_ingest_at_the_same_time_is_refused(fresh):
@@ -294,3 +292,31 @@ def test_collections_of_a_replaced_generation_are_dropped_after_a_crash(assistan
     assert len(report.unchanged) == 5
     names = {c.name for c in client.list_collections()}
     assert not any("dead0001" in n for n in names) and len(names) == 2
+
+
+@pytest.mark.parametrize("after_s", [1.5, 4.0, 7.0])
+def test_ingest_killed_at_any_moment_converges_on_the_next_run(fresh, after_s):
+    """kill -9 of a real ingest process; the next ingest leaves Chroma, the report files
+    and the lexical index agreeing, and answers as before."""
+    import os
+    import signal
+    import time
+
+    a, corpus = fresh
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "--index", str(a.settings.index_dir), "--corpus", str(corpus),
+         "ingest", "--no-progress"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(after_s)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    again = Assistant(a.settings)
+    report = again.ingest()
+    assert not report.skipped and len(report.added) + len(report.updated) + len(report.unchanged) == 5
+    index = Assistant(a.settings).index  # opens cleanly: counts agree
+    assert index.collection.count() == index.chunk_count == len(index.bm25) > 100
+    assert index.sentences.count() == index.sentence_count
+    assert not index.unfinished() and not index.stray_doc_ids()
+    assert Assistant(a.settings).ask(COMMUNE_WORKERS).answer == "2،334"

@@ -1,13 +1,10 @@
 """Incremental ingest against a real embedded Chroma: idempotent, replaces only what
 changed, deletes what was removed, survives an interrupted run."""
 
-import json
-
 import pytest
 
 from assistant import Assistant, IndexCorruptError, IndexMissingError
 from assistant.chunking import searchable_text
-from assistant.index import MANIFEST
 
 
 def _chunk_texts(a: Assistant, doc_id: str) -> dict[str, str]:
@@ -28,7 +25,7 @@ def test_reingest_adds_nothing(fresh):
 def test_editing_a_report_replaces_only_its_chunks(fresh):
     a, corpus = fresh
     a.ingest()
-    others = {d: _chunk_texts(a, d) for d in a.index.manifest["documents"] if not d.startswith("002")}
+    others = {d: _chunk_texts(a, d) for d in a.index.documents if not d.startswith("002")}
     path = corpus / "002_3524ae84067e7f36.txt"
     path.write_text(path.read_text(encoding="utf-8").replace("82 ارکان", "91 ارکان"), encoding="utf-8")
     report = a.ingest()
@@ -53,7 +50,7 @@ def test_removed_report_is_deleted(fresh):
     assert report.removed == ["003_eac06c45b3d3fc17.txt"]
     assert not any(c.doc_id.startswith("003") for c in a.index.chunks.values())
     assert a.index.collection.count() == len(a.index.chunks)
-    assert a.index.sentences.count() == sum(d["sentences"] for d in a.index.manifest["documents"].values())
+    assert a.index.sentences.count() == sum(d["sentences"] for d in a.index.documents.values())
     answer = a.ask("صوبے میں ہنرمند ماس موبلائزیشن کے ماڈلز کی کل تعداد کتنی ہو گئی ہے؟")
     assert not any(p.doc_id.startswith("003") for p in answer.passages)
     assert "1,635" not in answer.answer
@@ -66,17 +63,14 @@ def test_non_utf8_file_is_skipped_by_name_and_others_ingested(fresh):
     assert len(report.added) == 5
     assert [s.path.name for s in report.skipped] == ["broken.txt"]
     assert "UTF-8" in report.skipped[0].reason
-    assert "broken.txt" not in a.index.manifest["documents"]
+    assert "broken.txt" not in a.index.documents
 
 
 def test_interrupted_ingest_is_detected_then_repaired(fresh):
     a, corpus = fresh
     a.ingest()
-    manifest_path = a.settings.index_dir / MANIFEST
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     doc = "001_887231cad6e8cc3d.txt"
-    manifest["pending"] = doc  # as if the process died while replacing this report
-    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    a.index.reports.write({**a.index.documents[doc], "state": "writing"})  # as if the process died replacing it
     reopened = Assistant(a.settings)
     with pytest.raises(IndexCorruptError, match="stopped while writing"):
         reopened.ask("کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟")

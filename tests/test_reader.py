@@ -134,7 +134,7 @@ def test_weights_fitted_for_other_features_are_refused(tmp_path):
 
 def test_sentences_are_embedded_at_ingest_not_at_question_time(assistant, monkeypatch):
     index = assistant.index
-    assert index.sentences.count() == sum(d["sentences"] for d in index.manifest["documents"].values()) > 100
+    assert index.sentences.count() == sum(d["sentences"] for d in index.documents.values()) > 100
 
     def no_embedding(texts):
         raise AssertionError(f"embedded {len(texts)} texts at question time")

@@ -151,7 +151,7 @@ class Assistant:
     def chain(self):
         """The LangChain runnable behind `ask`: {"question": str} -> Answer. Raises when
         there is no index, or one that holds no reports."""
-        if not self.index.chunks:
+        if not self.index.chunk_count:
             raise IndexEmptyError(
                 f"the index at {self.settings.index_dir} holds no reports; run `assistant ingest <folder of reports>`"
             )

@@ -65,7 +65,7 @@ def _check_folders_still_hold_reports(index: SearchIndex, paths: list[Path], fil
     for root in (p.resolve() for p in paths if p.is_dir()):
         if any(f.resolve().is_relative_to(root) for f, _ in files):
             continue
-        indexed = [d for d in index.manifest["documents"].values() if Path(d["path"]).is_relative_to(root)]
+        indexed = [d for d in index.documents.values() if Path(d["path"]).is_relative_to(root)]
         if indexed:
             raise CorpusPathError(
                 f"{root} holds no files, but the index has {len(indexed)} reports from it; nothing was removed. "
@@ -77,7 +77,7 @@ def _forget_renamed(index: SearchIndex, files: list[tuple[Path, str]], report: I
     """A file indexed under another id (an older naming, another corpus folder) is
     removed under that id before it is added under its own, so it is never held twice."""
     ids = {doc_id for _, doc_id in files}
-    by_path = {d["path"]: doc_id for doc_id, d in index.manifest["documents"].items()}
+    by_path = {d["path"]: doc_id for doc_id, d in index.documents.items()}
     for file, doc_id in files:
         old_id = by_path.get(str(file.resolve()))
         if old_id is not None and old_id != doc_id and old_id not in ids:
@@ -100,8 +100,7 @@ def ingest(
     report = IngestReport()
     files = discover(paths, base)
     chunking = {"size": chunk_size, "overlap": chunk_overlap, "version": CHUNKER_VERSION}
-    built_with = index.manifest.get("chunking")  # indexes from before per-report settings
-    pending = index.manifest.get("pending")
+    pending = set(index.unfinished())
     damaged = index.damaged_doc_ids()
     _check_folders_still_hold_reports(index, paths, files)
     _forget_renamed(index, files, report)
@@ -112,8 +111,8 @@ def ingest(
         except (ValueError, OSError) as exc:
             report.skipped.append(SkippedFile(file, str(exc)))
             return False
-        fresh = old and doc_id not in damaged and doc_id != pending and old["sha256"] == doc.sha256
-        if fresh and old.get("chunking", built_with) == chunking:
+        fresh = old and doc_id not in damaged and doc_id not in pending and old["sha256"] == doc.sha256
+        if fresh and old["chunking"] == chunking:
             if old["path"] != str(file.resolve()) or old["file"] != display_path(file):  # the corpus moved
                 index.relocate(doc_id, str(file.resolve()), display_path(file))
             report.unchanged.append(doc_id)
@@ -132,6 +131,7 @@ def ingest(
             "chunks": len(chunks),
             "sentences": len(units),
             "chunking": chunking,
+            "state": "done",
         }
         index.replace_document(entry, chunks, vectors, units, sentence_vectors)
         if doc_id in damaged and old and old["sha256"] == doc.sha256:
@@ -148,11 +148,11 @@ def ingest(
             report.skipped.append(SkippedFile(file, f"same document id {doc_id!r} as {seen[doc_id]}"))
             continue
         seen[doc_id] = file
-        add(file, doc_id, index.manifest["documents"].get(doc_id))
+        add(file, doc_id, index.documents.get(doc_id))
 
     roots = [str(p.resolve()) for p in paths if p.is_dir()]
     current = {str(f.resolve()) for f, _ in files}
-    for doc_id, doc in list(index.manifest["documents"].items()):
+    for doc_id, doc in list(index.documents.items()):
         under_root = any(doc["path"].startswith(root + os.sep) for root in roots)
         if under_root and doc["path"] not in current:
             index.remove_document(doc_id)
@@ -161,20 +161,21 @@ def ingest(
             if not add(Path(doc["path"]), doc_id, doc):
                 index.remove_document(doc_id)
                 report.removed.append(doc_id)
-    if index.manifest.get("pending"):  # interrupted earlier and not among the paths given now
-        report.removed.append(index.manifest["pending"])
-        index.remove_document(index.manifest["pending"])
+    for doc_id in index.unfinished():  # interrupted earlier and not among the paths given now
+        report.removed.append(doc_id)
+        index.remove_document(doc_id)
     for doc_id in index.stray_doc_ids():
         index.remove_document(doc_id)
 
-    index.manifest["chunking"] = chunking  # only now: a legacy index's reports are judged by what built them
+    index.manifest["chunking"] = chunking
     index.save()
+    index.refresh_lexical(progress)
     if index.staged:
-        if not index.manifest["documents"]:
+        if not index.documents:
             index.abandon()
             where = ", ".join(str(p) for p in paths)
             raise CorpusPathError(f"no readable reports under {where}; the index was left as it was")
         index.commit()
-    report.chunks = len(index.chunks)
+    report.chunks = index.chunk_count
     report.seconds = time.perf_counter() - started
     return report

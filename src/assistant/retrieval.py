@@ -82,7 +82,7 @@ class HybridRetriever(BaseRetriever):
     sentence_hits: bool = True  # dense score of a chunk includes its best sentence's (bench/retrieval.py)
 
     def search(self, query: str) -> list[Scored]:
-        if not self.index.chunks:
+        if not self.index.chunk_count:
             return []
         bm25 = self.index.bm25
         lexical = _top(bm25.scores(query), self.candidates)
@@ -97,7 +97,8 @@ class HybridRetriever(BaseRetriever):
             dense[cid] = float(sum(a * b for a, b in zip(vector, vec)))
         fused = fuse(lexical, dense, lexical_weight(bm25.coverage(query)), self.fusion)
         best = sorted(fused, key=fused.get, reverse=True)[: self.top_k]
-        return [Scored(self.index.chunks[c], fused[c], lexical.get(c, 0.0), dense.get(c, 0.0)) for c in best]
+        chunks = self.index.chunks.get_many(best)
+        return [Scored(chunks[c], fused[c], lexical.get(c, 0.0), dense.get(c, 0.0)) for c in best]
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun | None = None

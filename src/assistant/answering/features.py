@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..chunking import Span
-from ..lexical import BM25, query_groups
+from ..lexical import LexicalIndex, query_groups
 from ..normalize import figures, tokens
 from .question import Kind, Question
 from .spans import SPAN_TYPES, Candidate, SpanType
@@ -75,7 +75,7 @@ def sentence_features(
     qvec: list[float],
     svecs: list[list[float]],
     passage_scores: list[float],
-    bm25: BM25,
+    bm25: LexicalIndex,
     spans: list[list[Candidate]],
 ) -> list[list[float]]:
     dense = [_cosine(qvec, v) for v in svecs]

@@ -1,0 +1,150 @@
+"""What the index folder records beside Chroma, validated as typed models when read.
+
+- `manifest.json`: the index settings only (format, the embedding that built it, chunk
+  settings, the generation of its collections). Small, written at the start and end of
+  an ingest, replaced in one atomic rename.
+- `reports[_gen]/`: one small JSON file per report (content hash, path, title, counts,
+  chunk settings, and its state: "writing" while its vectors are being replaced, then
+  "done"). Written per report, so an ingest never rewrites what it did not change."""
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Literal, NotRequired
+
+from pydantic import TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic needs it on Python 3.11
+
+from .errors import IndexCorruptError, IndexPathError
+
+FORMAT = 3  # 3: chunk texts in Chroma, one file per report, a saved lexical index
+MANIFEST = "manifest.json"
+STAGED = "manifest.rebuild.json"  # the manifest of a rebuild in progress
+
+
+class Chunking(TypedDict):
+    size: int
+    overlap: int
+    version: int
+
+
+class DocumentEntry(TypedDict):
+    doc_id: str
+    sha256: str
+    path: str
+    file: str
+    title: str
+    source_url: str | None
+    chunks: int
+    sentences: int
+    chunking: Chunking
+    state: Literal["writing", "done"]
+
+
+class Manifest(TypedDict):
+    format: int
+    embedding: str
+    dimension: int | None
+    chunking: Chunking | None
+    generation: str  # suffix of the collection and folder names; "" for the first build
+    retired: NotRequired[str]  # a generation a rebuild replaced, until its collections are dropped
+
+
+_MANIFEST = TypeAdapter(Manifest)
+_ENTRY = TypeAdapter(DocumentEntry)
+
+
+def suffix(generation: str) -> str:
+    return f"_{generation}" if generation else ""
+
+
+def ensure_folder(index_dir: Path) -> None:
+    """Create the index folder, or say in one line why it cannot be used."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexPathError(f"the index path {index_dir} is a file, not a folder; choose another --index")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IndexPathError(f"cannot create the index folder {index_dir}: {exc.strerror or exc}") from None
+    if not os.access(index_dir, os.W_OK | os.X_OK):
+        raise IndexPathError(f"the index folder {index_dir} is not writable; ingest needs write access")
+
+
+def write_json(path: Path, data: object) -> None:
+    """Written to a temporary file and renamed into place: never half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise IndexPathError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def read_manifest(index_dir: Path, name: str = MANIFEST) -> Manifest | None:
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexPathError(f"the index path {index_dir} is a file, not a folder; point --index at a folder")
+    path = index_dir / name
+    if not path.exists():
+        return None
+    raw = _read_json(path, index_dir)
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        found = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
+        raise _corrupt(path, index_dir, f"format {found!r}, expected {FORMAT}: not written by this version")
+    return _validated(_MANIFEST, raw, path, index_dir)
+
+
+class ReportEntries:
+    """The per-report files of one index generation, held in memory as a dict."""
+
+    def __init__(self, folder: Path, index_dir: Path) -> None:
+        self.folder = folder
+        self.index_dir = index_dir
+        self.entries: dict[str, DocumentEntry] = {}
+
+    def load(self) -> "ReportEntries":
+        if self.folder.is_dir():
+            for path in sorted(self.folder.glob("*.json")):
+                entry = _validated(_ENTRY, _read_json(path, self.index_dir), path, self.index_dir)
+                self.entries[entry["doc_id"]] = entry
+        return self
+
+    def write(self, entry: DocumentEntry) -> None:
+        self.folder.mkdir(exist_ok=True)
+        write_json(self._path(entry["doc_id"]), entry)
+        self.entries[entry["doc_id"]] = entry
+
+    def delete(self, doc_id: str) -> None:
+        self._path(doc_id).unlink(missing_ok=True)
+        self.entries.pop(doc_id, None)
+
+    def fingerprint(self) -> str:
+        """Changes whenever a report is added, changed or removed."""
+        digest = hashlib.sha256()
+        for doc_id in sorted(self.entries):
+            digest.update(f"{doc_id}\0{self.entries[doc_id]['sha256']}\0{self.entries[doc_id]['chunks']}\n".encode())
+        return digest.hexdigest()
+
+    def _path(self, doc_id: str) -> Path:
+        return self.folder / f"{hashlib.sha1(doc_id.encode()).hexdigest()[:24]}.json"
+
+
+def _read_json(path: Path, index_dir: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _corrupt(path, index_dir, str(exc)) from None
+    except OSError as exc:
+        raise IndexPathError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _validated(adapter: TypeAdapter, raw: object, path: Path, index_dir: Path):
+    try:
+        return adapter.validate_python(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise _corrupt(path, index_dir, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def _corrupt(path: Path, index_dir: Path, why: str) -> IndexCorruptError:
+    return IndexCorruptError(f"cannot read {path} ({why}); delete {index_dir} or run `assistant ingest --rebuild`")
