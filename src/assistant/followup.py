@@ -44,6 +44,16 @@ def rewrite_followup(question: str, previous: list[str]) -> str:
     return f"{body} {' '.join(borrowed)}{'?' if english else '؟'}" if borrowed else question
 
 
+def validated_previous(previous: object) -> list[str]:
+    """The earlier questions of a conversation as given by an API caller: a list of text
+    (None for none); blank ones dropped."""
+    if previous is None:
+        return []
+    if not isinstance(previous, list) or not all(isinstance(p, str) for p in previous):
+        raise InvalidQuestionError("previous_questions must be a list of the earlier questions, as text")
+    return [p for p in previous if p.strip()]
+
+
 def is_rewrite_of(written: str, conversation: list[str], limit: int) -> bool:
     """Whether an LLM's rewrite can stand for the follow-up: a valid question, no longer
     than `limit`, that shares a content word with the follow-up or the questions before

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     chat_queue_size: int = Field(
         200, ge=1, le=10_000, description="Questions the chat holds waiting; more are refused with 'busy'."
     )
+    api_token: str | None = Field(
+        None,
+        description="Bearer token for tools calling the HTTP API (/api, /v1); required for /api/ingest.",
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     min_evidence: float | None = Field(
         None,

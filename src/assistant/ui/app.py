@@ -2,7 +2,7 @@
 here). Follow-ups are rewritten into standalone questions, answers stream in, sources
 open beside the chat, and the `ask` API endpoint returns structured data for
 `gradio_client`. Questions are answered `chat_workers` at a time from a bounded queue;
-the login is throttled (`login.py`)."""
+the login is throttled (`login.py`). The HTTP API (`http_api.py`) is served beside it."""
 
 import ipaddress
 import logging
@@ -11,7 +11,9 @@ import gradio as gr
 
 from ..answers import Answer
 from ..assistant import Assistant
-from ..errors import AssistantError, IndexMissingError, InvalidQuestionError
+from ..errors import AssistantError, IndexMissingError
+from ..followup import validated_previous
+from ..http_api import mount
 from .login import LoginThrottle
 from .render import chat_text, inert, sources_html
 
@@ -114,11 +116,7 @@ def standalone_question(assistant: Assistant, question: object, previous: object
     """The question checked like the Python API's, then rewritten against the earlier
     questions of the conversation (which must be a list of text)."""
     question = assistant.check_question(question)
-    if previous is None:
-        previous = []
-    if not isinstance(previous, list) or not all(isinstance(p, str) for p in previous):
-        raise InvalidQuestionError("previous_questions must be a list of the earlier questions, as text")
-    return assistant.rewrite(question, [p for p in previous if p.strip()])
+    return assistant.rewrite(question, validated_previous(previous))
 
 
 def is_loopback(host: str) -> bool:
@@ -156,11 +154,14 @@ def launch(assistant: Assistant, block: bool = True, login: LoginThrottle | None
         server_name=settings.chat_host,
         server_port=settings.chat_port or None,
         auth=auth,
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,
         quiet=not block,
         show_error=False,
         theme=theme,
         css=CSS,
         footer_links=["api"],
     )
+    mount(app.server_app, assistant, check_login=auth)  # the REST and OpenAI-compatible API (http_api.py)
+    if block:
+        app.block_thread()
     return app
