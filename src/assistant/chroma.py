@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .chunking import Chunk
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexPathError
+from .lexical import chunk_tokens
 from .manifest import suffix
 from .settings import parse_chroma_url
 
@@ -71,8 +72,16 @@ def drop_collections(index_dir: Path, chroma_url: str | None, generation: str) -
 
 
 def chunk_metadata(chunk: Chunk) -> dict:
-    return {"doc_id": chunk.doc_id, "start": chunk.start, "end": chunk.end, "title": chunk.title,
-            "file": chunk.file, "source_url": chunk.source_url or ""}  # fmt: skip
+    """What Chroma keeps beside a chunk's text: where it is from, and its BM25 tokens."""
+    return {
+        "doc_id": chunk.doc_id,
+        "start": chunk.start,
+        "end": chunk.end,
+        "title": chunk.title,
+        "file": chunk.file,
+        "source_url": chunk.source_url or "",
+        "tokens": " ".join(chunk_tokens(chunk.text)),
+    }
 
 
 def pages(collection, include: list[str], where: dict | None = None) -> Iterator[dict]:

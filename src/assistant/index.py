@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from . import chroma
 from .chroma import ChunkStore, chunk_metadata, collection_names
-from .chunking import Chunk, Span, searchable_text, sentence_id
+from .chunking import Chunk, Span, sentence_id
 from .errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from .lexical import LexicalIndex
 from .manifest import (
@@ -146,8 +146,9 @@ class SearchIndex:
         saved = LexicalIndex.load(folder)
         if saved is not None and saved.fingerprint == fingerprint and len(saved) == self.chunk_count:
             return saved
-        texts = ((cid, searchable_text(c.text)) for cid, c in self.chunks.items())
-        bar = tqdm(texts, total=self.chunk_count, desc="lexical index", unit="chunk", disable=not progress)
+        stored = ((cid, m["tokens"].split()) for page in chroma.pages(self.collection, ["metadatas"])
+                  for cid, m in zip(page["ids"], page["metadatas"]))  # fmt: skip
+        bar = tqdm(stored, total=self.chunk_count, desc="lexical index", unit="chunk", disable=not progress)
         built = LexicalIndex.build(bar, fingerprint, progress)
         built.save(folder)
         return built
@@ -217,7 +218,11 @@ class SearchIndex:
         return damaged
 
     def stray_doc_ids(self) -> set[str]:
-        """Reports that have vectors in Chroma but no file (left by a crash)."""
+        """Reports that have vectors in Chroma but no file. Writes mark a report's file
+        before its vectors change, so strays come only from outside meddling, which
+        shows in the totals: the whole-collection sweep runs only when they differ."""
+        if self.collection.count() == self.chunk_count and self.sentences.count() == self.sentence_count:
+            return set()
         found: set[str] = set()
         for collection in (self.collection, self.sentences):
             for page in chroma.pages(collection, ["metadatas"]):

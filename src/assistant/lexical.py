@@ -19,12 +19,19 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from .chunking import searchable_text
 from .glossary import bridged
 from .normalize import content_tokens, tokens
 
 K1, B = 1.4, 0.75
 IDS = "chunk_ids.json"
 log = logging.getLogger(__name__)
+
+
+def chunk_tokens(text: str) -> list[str]:
+    """What BM25 counts in a chunk: the normalised tokens of its searchable text. Stored
+    with the chunk in Chroma at ingest, so the index is rebuilt without re-tokenising."""
+    return tokens(searchable_text(text))
 
 
 def query_groups(query: str) -> list[list[str]]:
@@ -58,12 +65,12 @@ class LexicalIndex:
         self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
 
     @classmethod
-    def build(cls, chunks: Iterable[tuple[str, str]], fingerprint: str, progress: bool = False) -> "LexicalIndex":
-        """From (chunk id, searchable text) pairs."""
+    def build(cls, chunks: Iterable[tuple[str, list[str]]], fingerprint: str, progress: bool = False) -> "LexicalIndex":
+        """From (chunk id, `chunk_tokens`) pairs."""
         ids, corpus = [], []
-        for cid, text in chunks:
+        for cid, chunk_tokens_ in chunks:
             ids.append(cid)
-            corpus.append(tokens(text) or [""])
+            corpus.append(chunk_tokens_ or [""])
         model = bm25s.BM25(k1=K1, b=B, method="lucene")
         if corpus:
             model.index(corpus, show_progress=progress)
