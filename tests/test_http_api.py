@@ -95,5 +95,11 @@ def test_login_rules_apply_to_the_api(guarded_url):
         assert http.post("api/ingest", json={}, auth=("staff", "right-horse")).status_code == 403  # admin: token only
         outside = http.post("api/ingest", json={"paths": ["../../etc"]}, headers=bearer)
         assert outside.status_code == 400 and "outside the corpus folder" in outside.json()["message"]
+        for bad in ({"rebuild": "false"}, {"paths": "2025"}):
+            assert http.post("api/ingest", json=bad, headers=bearer).status_code == 400, bad
+        assert (
+            http.post("api/ask", json={"question": COMMUNE}, headers={"Authorization": "Bearer nope"}).status_code
+            == 401
+        )
         done = http.post("api/ingest", json={}, headers=bearer).json()
         assert done["unchanged"] == 5 and done["chunks"] > 100 and "5 unchanged" in done["summary"]

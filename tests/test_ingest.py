@@ -104,3 +104,19 @@ def test_changed_chunk_settings_rechunk_every_report(fresh):
     assert len(report.updated) == 5 and report.chunks > first.chunks
     assert all(len(c.text) <= 300 for c in smaller.index.chunks.values())
     assert smaller.index.collection.count() == report.chunks
+
+
+def test_lexical_index_follows_the_reports(assistant, tmp_path):
+    import shutil
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(assistant.settings.index_dir, index_dir)
+    a = Assistant(assistant.settings, index_dir=index_dir)
+    before = a.index.bm25
+    assert len(before) == a.index.chunk_count and before.fingerprint == a.index.reports.fingerprint()
+    doc_id, entry = next(iter(a.index.documents.items()))  # re-chunked, same number of chunks
+    a.index.reports.write({**entry, "chunking": {**entry["chunking"], "size": entry["chunking"]["size"] + 1}})
+    after = a.index.bm25
+    assert after is not before and after.fingerprint == a.index.reports.fingerprint() != before.fingerprint
+    reopened = Assistant(a.settings).index.bm25  # the rebuilt one was saved and is loaded as is
+    assert reopened.fingerprint == after.fingerprint and reopened.scores("کمیون") == after.scores("کمیون")

@@ -12,10 +12,12 @@ Access follows the chat's rules: open on loopback without a login; otherwise a r
 needs the chat's user and password (HTTP Basic, throttled like the login page) or the
 API token (`Authorization: Bearer`, setting `api_token`). Ingest always needs the token."""
 
+import asyncio
 import base64
 import binascii
 import hmac
 import json
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -29,7 +31,9 @@ from .assistant import Assistant
 from .errors import AssistantError, CorpusPathError, IndexMissingError, InvalidQuestionError
 from .followup import validated_previous
 
+log = logging.getLogger(__name__)
 MODEL = "report-assistant"
+WRONG_TOKEN_PAUSE = 0.5  # seconds before a wrong token is refused
 _STATUS = {InvalidQuestionError: 400, CorpusPathError: 400, IndexMissingError: 503}
 
 
@@ -61,6 +65,8 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None) -> None:
         token = settings.api_token
         if scheme.lower() == "bearer" and token and hmac.compare_digest(value.encode(), token.encode()):
             return
+        if scheme.lower() == "bearer":
+            await asyncio.sleep(WRONG_TOKEN_PAUSE)  # a token cannot be guessed at full speed
         if admin:
             if not token:
                 raise Denied(503, "ingest through the API is off: set api_token (ASSISTANT_API_TOKEN)")
@@ -77,6 +83,9 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None) -> None:
         raise Denied(401, "log in: HTTP Basic with the chat's user and password, or Authorization: Bearer <api token>")
 
     def error(exc: Exception) -> JSONResponse:
+        if not isinstance(exc, (Denied, AssistantError)):  # logged in full; the caller gets a short message
+            log.error("API request failed", exc_info=exc)
+            return JSONResponse({"error": "InternalError", "message": "the server failed; see its log"}, 500)
         if isinstance(exc, Denied):
             return JSONResponse({"error": "Unauthorized", "message": str(exc)}, status_code=exc.status,
                                 headers={"WWW-Authenticate": "Basic"} if exc.status == 401 else None)  # fmt: skip
@@ -101,7 +110,7 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None) -> None:
     async def health(request: Request):
         try:
             await allowed(request)
-            index = assistant.index
+            index = await _in_thread(lambda: assistant.index)
             return {"status": "ok", "reports": len(index.documents), "chunks": index.chunk_count,
                     "embedding": index.manifest["embedding"]}  # fmt: skip
         except (Denied, AssistantError) as exc:
@@ -115,7 +124,7 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None) -> None:
             await allowed(request)
             data = await body(request)
             standalone, result = await _in_thread(answer, data.get("question"), data.get("previous_questions"))
-        except (Denied, AssistantError) as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure answers as JSON (see error)
             return error(exc)
         return {"standalone_question": standalone, **result.model_dump(mode="json")}
 
@@ -124,9 +133,12 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None) -> None:
         try:
             await allowed(request, admin=True)
             data = await body(request)
-            paths = [_under(settings.corpus_dir, p) for p in data.get("paths") or []] or None
-            report = await _in_thread(assistant.ingest, paths, bool(data.get("rebuild")))
-        except (Denied, AssistantError) as exc:
+            paths, rebuild = data.get("paths") or [], data.get("rebuild", False)
+            if not isinstance(paths, list) or not isinstance(rebuild, bool):
+                raise CorpusPathError('ingest takes {"paths": [names under the corpus folder], "rebuild": true|false}')
+            chosen = [_under(settings.corpus_dir, p) for p in paths] or None
+            report = await _in_thread(assistant.ingest, chosen, rebuild)
+        except Exception as exc:  # noqa: BLE001 - every failure answers as JSON (see error)
             return error(exc)
         return {"summary": report.summary(), "added": report.added, "updated": report.updated,
                 "removed": report.removed, "repaired": report.repaired, "unchanged": len(report.unchanged),
@@ -139,7 +151,10 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None) -> None:
             await allowed(request)
         except Denied as exc:
             return error(exc)
-        return {"object": "list", "data": [{"id": MODEL, "object": "model", "owned_by": "report-assistant"}]}
+        return {
+            "object": "list",
+            "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "report-assistant"}],
+        }
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request):
@@ -151,7 +166,7 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None) -> None:
             if not users:
                 raise InvalidQuestionError("messages must hold at least one user message")
             standalone, result = await _in_thread(answer, _text(users[-1]), [_text(u) for u in users[:-1]])
-        except (Denied, AssistantError) as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure answers as JSON (see error)
             return error(exc)
         text = sources_text(result)
         extra = {"citations": [c.model_dump(mode="json") for c in result.citations], "refused": result.refused,
@@ -167,7 +182,7 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None) -> None:
 def _text(content: object) -> object:
     """A message's text: a string, or the text parts of OpenAI's list-of-parts form."""
     if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
     return content
 
 

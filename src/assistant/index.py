@@ -11,6 +11,7 @@ the live index answers until the new one is complete. One ingest at a time per i
 folder (`writer_lock`)."""
 
 import fcntl
+import logging
 import shutil
 import threading
 import uuid
@@ -37,6 +38,8 @@ from .manifest import (
     suffix,
     write_json,
 )
+
+log = logging.getLogger(__name__)
 
 
 class SearchIndex:
@@ -150,7 +153,10 @@ class SearchIndex:
                   for cid, m in zip(page["ids"], page["metadatas"]))  # fmt: skip
         bar = tqdm(stored, total=self.chunk_count, desc="lexical index", unit="chunk", disable=not progress)
         built = LexicalIndex.build(bar, fingerprint, progress)
-        built.save(folder)
+        try:
+            built.save(folder)
+        except OSError as exc:  # a read-only folder still answers, from memory
+            log.warning("cannot save the lexical index in %s (%s); it is kept in memory", folder, exc)
         return built
 
     def dense_search(self, vector: list[float], n: int) -> dict[str, float]:
@@ -287,6 +293,8 @@ class SearchIndex:
             replaced = read_manifest(self.index_dir)
         except IndexCorruptError:  # what a rebuild is for: an unreadable or older index
             replaced = None
+        if replaced and replaced.get("retired") not in (None, self.generation):  # left by an earlier crash
+            _drop_generation(self.index_dir, self.chroma_url, replaced["retired"])
         self.manifest["retired"] = replaced["generation"] if replaced else ""
         self.save()
         Path(self.index_dir / STAGED).replace(self.index_dir / MANIFEST)

@@ -1,6 +1,6 @@
 """BM25 over normalised tokens (English query words bridged to Urdu, see glossary.py),
-kept by the bm25s library: sparse matrices, saved beside the manifest and loaded
-memory-mapped, so opening an index does not re-read the corpus and a question scores
+kept by the bm25s library: sparse matrices, saved beside the manifest, the score
+matrices loaded memory-mapped, so opening an index does not re-read the corpus and a question scores
 the whole corpus in vectorised code. Our tokeniser and normaliser do the tokenising;
 the scoring is Lucene's BM25 (k1 = 1.4, b = 0.75) in its classic form (times k1 + 1),
 the same scores as the hand-written loop it replaced.
@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import shutil
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -80,12 +81,10 @@ class LexicalIndex:
 
     def save(self, folder: Path) -> None:
         """Written to a temporary folder, then renamed into place: a reader never sees half an index."""
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp = folder.with_name(f"{folder.name}.tmp-{uuid.uuid4().hex[:8]}")  # two writers never share one
         self._model.save(str(tmp), show_progress=False)
         (tmp / IDS).write_text(json.dumps({"ids": self._ids, "fingerprint": self.fingerprint}), encoding="utf-8")
-        old = folder.with_name(folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
+        old = folder.with_name(f"{folder.name}.old-{uuid.uuid4().hex[:8]}")
         if folder.exists():
             os.replace(folder, old)
         os.replace(tmp, folder)
@@ -96,12 +95,13 @@ class LexicalIndex:
         """The saved index, memory-mapped; None when there is none or it cannot be read."""
         try:
             saved = json.loads((folder / IDS).read_text(encoding="utf-8"))
+            ids, fingerprint = list(saved["ids"]), str(saved["fingerprint"])
             model = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             if folder.exists():
                 log.warning("lexical index at %s unreadable (%s); it will be rebuilt", folder, exc)
             return None
-        return cls(model, saved["ids"], saved["fingerprint"])
+        return cls(model, ids, fingerprint)
 
     def __len__(self) -> int:
         return len(self._ids)

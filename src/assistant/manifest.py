@@ -101,29 +101,37 @@ class ReportEntries:
         self.folder = folder
         self.index_dir = index_dir
         self.entries: dict[str, DocumentEntry] = {}
+        self._fingerprint: str | None = None
 
     def load(self) -> "ReportEntries":
         if self.folder.is_dir():
             for path in sorted(self.folder.glob("*.json")):
                 entry = _validated(_ENTRY, _read_json(path, self.index_dir), path, self.index_dir)
                 self.entries[entry["doc_id"]] = entry
+        self._fingerprint = None
         return self
 
     def write(self, entry: DocumentEntry) -> None:
         self.folder.mkdir(exist_ok=True)
         write_json(self._path(entry["doc_id"]), entry)
         self.entries[entry["doc_id"]] = entry
+        self._fingerprint = None
 
     def delete(self, doc_id: str) -> None:
         self._path(doc_id).unlink(missing_ok=True)
         self.entries.pop(doc_id, None)
+        self._fingerprint = None
 
     def fingerprint(self) -> str:
-        """Changes whenever a report is added, changed or removed."""
-        digest = hashlib.sha256()
-        for doc_id in sorted(self.entries):
-            digest.update(f"{doc_id}\0{self.entries[doc_id]['sha256']}\0{self.entries[doc_id]['chunks']}\n".encode())
-        return digest.hexdigest()
+        """Changes whenever a report is added, changed, re-chunked or removed (cached
+        until the entries change)."""
+        if self._fingerprint is None:
+            digest = hashlib.sha256()
+            for doc_id in sorted(self.entries):
+                e = self.entries[doc_id]
+                digest.update(json.dumps([doc_id, e["sha256"], e["chunks"], e["chunking"]]).encode())
+            self._fingerprint = digest.hexdigest()
+        return self._fingerprint
 
     def _path(self, doc_id: str) -> Path:
         return self.folder / f"{hashlib.sha1(doc_id.encode()).hexdigest()[:24]}.json"

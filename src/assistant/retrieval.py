@@ -97,8 +97,8 @@ class HybridRetriever(BaseRetriever):
             dense[cid] = float(sum(a * b for a, b in zip(vector, vec)))
         fused = fuse(lexical, dense, lexical_weight(bm25.coverage(query)), self.fusion)
         best = sorted(fused, key=fused.get, reverse=True)[: self.top_k]
-        chunks = self.index.chunks.get_many(best)
-        return [Scored(chunks[c], fused[c], lexical.get(c, 0.0), dense.get(c, 0.0)) for c in best]
+        chunks = self.index.chunks.get_many(best)  # a chunk an ingest just removed is skipped, not an error
+        return [Scored(chunks[c], fused[c], lexical.get(c, 0.0), dense.get(c, 0.0)) for c in best if c in chunks]
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun | None = None
