@@ -13,7 +13,7 @@ from .chain import build_chain, cite, to_passages
 from .corpus import check_paths
 from .embeddings import embedding_id, make_embeddings
 from .errors import IndexEmptyError
-from .followup import is_followup, is_rewrite_of, rewrite_followup
+from .followup import is_followup, is_rewrite_of, rewrite_followup, validated_previous
 from .index import SearchIndex, writer_lock
 from .ingest import IngestReport, ingest
 from .questions import check_question
@@ -131,10 +131,13 @@ class Assistant:
             else:
                 yield item
 
-    def rewrite(self, question: str, previous: list[str]) -> str:
+    def rewrite(self, question: object, previous: object = None) -> str:
         """A follow-up rewritten as a standalone question: by the LLM when one is
         configured (falling back to the rules if it fails or writes something that is not
-        a question about this conversation), else by the rules."""
+        a question about this conversation), else by the rules. Both inputs are checked
+        first: the question like `ask`'s, `previous` as a list of text (None for none)."""
+        question = self.check_question(question)
+        previous = validated_previous(previous)
         if self.settings.answerer == "llm" and previous and is_followup(question):
             try:
                 from .llm import rewrite_with_llm

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from .chunking import Chunk
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexPathError
-from .lexical import chunk_tokens
 from .manifest import suffix
+from .normalize import tokens
 from .settings import parse_chroma_url
 
 COLLECTION = "reports"
@@ -71,8 +71,9 @@ def drop_collections(index_dir: Path, chroma_url: str | None, generation: str) -
             pass
 
 
-def chunk_metadata(chunk: Chunk) -> dict:
-    """What Chroma keeps beside a chunk's text: where it is from, and its BM25 tokens."""
+def chunk_metadata(chunk: Chunk, searchable: str) -> dict:
+    """What Chroma keeps beside a chunk's text: where it is from, and the BM25 tokens of
+    its searchable text (`chunking.searchable_text`), so BM25 is rebuilt without re-tokenising."""
     return {
         "doc_id": chunk.doc_id,
         "start": chunk.start,
@@ -80,7 +81,7 @@ def chunk_metadata(chunk: Chunk) -> dict:
         "title": chunk.title,
         "file": chunk.file,
         "source_url": chunk.source_url or "",
-        "tokens": " ".join(chunk_tokens(chunk.text)),
+        "tokens": " ".join(tokens(searchable)),
     }
 
 

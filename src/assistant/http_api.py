@@ -29,7 +29,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from .answers import Answer
 from .assistant import Assistant
 from .errors import AssistantError, CorpusPathError, IndexMissingError, InvalidQuestionError
-from .followup import validated_previous
 
 log = logging.getLogger(__name__)
 MODEL = "report-assistant"
@@ -102,8 +101,7 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None) -> None:
         return data
 
     def answer(question: object, previous: object) -> tuple[str, Answer]:
-        question = assistant.check_question(question)
-        standalone = assistant.rewrite(question, validated_previous(previous))
+        standalone = assistant.rewrite(question, previous)
         return standalone, assistant.ask(standalone)
 
     @app.get("/api/health")

@@ -211,10 +211,14 @@ class SearchIndex:
         """Reports an interrupted ingest was writing."""
         return [doc_id for doc_id, d in self.documents.items() if d["state"] != "done"]
 
+    def _totals_agree(self) -> bool:
+        """Chroma holds as many chunk and sentence vectors as the reports list."""
+        return self.collection.count() == self.chunk_count and self.sentences.count() == self.sentence_count
+
     def damaged_doc_ids(self) -> set[str]:
         """Reports whose vectors in Chroma do not match their file (a deleted or damaged
         vector store). Counting per report runs only when the totals differ."""
-        if self.collection.count() == self.chunk_count and self.sentences.count() == self.sentence_count:
+        if self._totals_agree():
             return set()
         damaged = set()
         for doc_id, doc in self.documents.items():
@@ -227,7 +231,7 @@ class SearchIndex:
         """Reports that have vectors in Chroma but no file. Writes mark a report's file
         before its vectors change, so strays come only from outside meddling, which
         shows in the totals: the whole-collection sweep runs only when they differ."""
-        if self.collection.count() == self.chunk_count and self.sentences.count() == self.sentence_count:
+        if self._totals_agree():
             return set()
         found: set[str] = set()
         for collection in (self.collection, self.sentences):
@@ -240,6 +244,7 @@ class SearchIndex:
         self,
         doc: DocumentEntry,
         chunks: list[Chunk],
+        searchable: list[str],
         vectors: list[list[float]],
         sentences: list[Span],
         sentence_vectors: list[list[float]],
@@ -253,7 +258,7 @@ class SearchIndex:
                 ids=[c.chunk_id for c in part],
                 embeddings=vectors[at : at + chroma.PAGE],
                 documents=[c.text for c in part],
-                metadatas=[chunk_metadata(c) for c in part],
+                metadatas=[chunk_metadata(c, s) for c, s in zip(part, searchable[at : at + chroma.PAGE])],
             )
         for at in range(0, len(sentences), chroma.PAGE):
             part = sentences[at : at + chroma.PAGE]
@@ -297,7 +302,7 @@ class SearchIndex:
             _drop_generation(self.index_dir, self.chroma_url, replaced["retired"])
         self.manifest["retired"] = replaced["generation"] if replaced else ""
         self.save()
-        Path(self.index_dir / STAGED).replace(self.index_dir / MANIFEST)
+        (self.index_dir / STAGED).replace(self.index_dir / MANIFEST)
         self.staged = False
         self.drop_retired()
 

@@ -119,7 +119,8 @@ def ingest(
             return True
         chunks = chunk_report(doc, display_path(file), chunk_size, chunk_overlap)
         units = evidence_units(doc.text, chunk_size)
-        vectors = _embed(embeddings, [searchable_text(c.text) for c in chunks])
+        searchable = [searchable_text(c.text) for c in chunks]  # what is embedded and counted by BM25
+        vectors = _embed(embeddings, searchable)
         sentence_vectors = _embed(embeddings, [u.text for u in units])
         entry = {
             "doc_id": doc_id,
@@ -133,7 +134,7 @@ def ingest(
             "chunking": chunking,
             "state": "done",
         }
-        index.replace_document(entry, chunks, vectors, units, sentence_vectors)
+        index.replace_document(entry, chunks, searchable, vectors, units, sentence_vectors)
         if doc_id in damaged and old and old["sha256"] == doc.sha256:
             report.repaired.append(doc_id)
         else:

@@ -20,19 +20,12 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from .chunking import searchable_text
 from .glossary import bridged
 from .normalize import content_tokens, tokens
 
 K1, B = 1.4, 0.75
 IDS = "chunk_ids.json"
 log = logging.getLogger(__name__)
-
-
-def chunk_tokens(text: str) -> list[str]:
-    """What BM25 counts in a chunk: the normalised tokens of its searchable text. Stored
-    with the chunk in Chroma at ingest, so the index is rebuilt without re-tokenising."""
-    return tokens(searchable_text(text))
 
 
 def query_groups(query: str) -> list[list[str]]:
@@ -67,11 +60,12 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, chunks: Iterable[tuple[str, list[str]]], fingerprint: str, progress: bool = False) -> "LexicalIndex":
-        """From (chunk id, `chunk_tokens`) pairs."""
+        """From (chunk id, tokens) pairs: the normalised tokens of each chunk's searchable
+        text, stored with the chunk in Chroma at ingest (`chroma.chunk_metadata`)."""
         ids, corpus = [], []
-        for cid, chunk_tokens_ in chunks:
+        for cid, chunk_tokens in chunks:
             ids.append(cid)
-            corpus.append(chunk_tokens_ or [""])
+            corpus.append(chunk_tokens or [""])
         model = bm25s.BM25(k1=K1, b=B, method="lucene")
         if corpus:
             model.index(corpus, show_progress=progress)

@@ -12,7 +12,6 @@ import gradio as gr
 from ..answers import Answer
 from ..assistant import Assistant
 from ..errors import AssistantError, IndexMissingError
-from ..followup import validated_previous
 from ..http_api import mount
 from .login import LoginThrottle
 from .render import chat_text, inert, sources_html
@@ -54,7 +53,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         answer: Answer | None = None
         written = ""
         try:
-            standalone = standalone_question(assistant, message, [t["standalone"] for t in turns])
+            standalone = assistant.rewrite(message, [t["standalone"] for t in turns])
             for piece in assistant.stream(standalone):
                 if isinstance(piece, Answer):
                     answer = piece
@@ -76,7 +75,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         """Answer one question (rewritten against the previous ones when it is a follow-up);
         returns the Answer as a dict with citations, or {"error": ..., "message": ...}."""
         try:
-            standalone = standalone_question(assistant, question, previous_questions)
+            standalone = assistant.rewrite(question, previous_questions)
             answer = assistant.ask(standalone)
         except AssistantError as exc:
             return {"error": type(exc).__name__, "message": str(exc)}
@@ -110,13 +109,6 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         new_chat.click(lambda: ([], "", [], ""), None, outputs, api_visibility="private")
         gr.api(ask, api_name="ask")
     return app
-
-
-def standalone_question(assistant: Assistant, question: object, previous: object) -> str:
-    """The question checked like the Python API's, then rewritten against the earlier
-    questions of the conversation (which must be a list of text)."""
-    question = assistant.check_question(question)
-    return assistant.rewrite(question, validated_previous(previous))
 
 
 def is_loopback(host: str) -> bool:
