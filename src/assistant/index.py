@@ -152,7 +152,7 @@ class SearchIndex:
         stored = ((cid, m["tokens"].split()) for page in chroma.pages(self.collection, ["metadatas"])
                   for cid, m in zip(page["ids"], page["metadatas"]))  # fmt: skip
         bar = tqdm(stored, total=self.chunk_count, desc="lexical index", unit="chunk", disable=not progress)
-        built = LexicalIndex.build(bar, fingerprint, progress)
+        built = LexicalIndex.build(bar, fingerprint)
         try:
             built.save(folder)
         except OSError as exc:  # a read-only folder still answers, from memory

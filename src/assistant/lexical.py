@@ -59,7 +59,7 @@ class LexicalIndex:
         self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
 
     @classmethod
-    def build(cls, chunks: Iterable[tuple[str, list[str]]], fingerprint: str, progress: bool = False) -> "LexicalIndex":
+    def build(cls, chunks: Iterable[tuple[str, list[str]]], fingerprint: str) -> "LexicalIndex":
         """From (chunk id, tokens) pairs: the normalised tokens of each chunk's searchable
         text, stored with the chunk in Chroma at ingest (`chroma.chunk_metadata`)."""
         ids, corpus = [], []
@@ -68,7 +68,7 @@ class LexicalIndex:
             corpus.append(chunk_tokens or [""])
         model = bm25s.BM25(k1=K1, b=B, method="lucene")
         if corpus:
-            model.index(corpus, show_progress=progress)
+            model.index(corpus, show_progress=False)  # the caller's bar shows reading the tokens
         else:
             model.index([[""]], show_progress=False)  # bm25s needs one document; it is never returned
         return cls(model, ids, fingerprint)
