@@ -39,7 +39,7 @@ from assistant.chain import to_passages
 from assistant.chunking import sentence_units
 from assistant.corpus import load_reports
 from assistant.evaluation import load_set
-from assistant.evaluation.matching import matches_any
+from assistant.evaluation.matching import matches_all, matches_any
 from assistant.normalize import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,10 @@ class Item:
     accept: list[str]  # empty: no answer in the reports
     doc: str | None
     source: str  # "synthetic" or "dev"
+    form: str = "synthetic"  # the eval form of a dev question
+    require_all: list[str] = field(default_factory=list)
     reading: Reading | None = None
+    said: str | None = None  # the out-of-fold reader's answer, before refusal
     answer_x: list[float] | None = None
     sentence_x: list[list[float]] = field(default_factory=list)
     sentence_y: list[int] = field(default_factory=list)
@@ -207,13 +210,14 @@ def _scorer(sent, span, answer=None) -> ReaderScorer:
 
 
 def answer_row(reader: ExtractiveAnswerer, it: Item) -> list[float] | None:
-    """The answerability features the reader computes at question time, with its scorer."""
+    """The answerability features the reader computes at question time, with its scorer;
+    records what the reader would answer (`it.said`)."""
     r = it.reading
     if not r.sentences:
         return None
     r.sentence_probs = [reader.scorer.sentence.probability(x) for x in r.sentence_rows]
     ranked = sorted(range(len(r.sentences)), key=r.sentence_probs.__getitem__, reverse=True)
-    _, _, span_p = reader._short_answer(r, ranked[:SPAN_SENTENCES])
+    _, it.said, span_p = reader._short_answer(r, ranked[:SPAN_SENTENCES])
     return answer_features(r.question, r.sentences[ranked[0]], r.sentence_rows, r.sentence_probs, ranked[0], span_p)
 
 
@@ -234,6 +238,26 @@ def fit_answerable(items: list[Item]) -> tuple[np.ndarray, list[float]]:
     return fit_logistic(x, y, w), [by_item.get(id(it), 0.0) for it in items]
 
 
+def answers_out_of_fold(items: list[Item], answerable: list[float], threshold: float) -> dict[str, float]:
+    """End to end on the dev questions, every model out of fold: the share answered
+    right (a figure or name the eval accepts) or, for unanswerable ones, refused. This is
+    what `assistant eval --set dev` would give for questions the fit never saw."""
+    right: dict[str, list[bool]] = {}
+    for it, p in zip(items, answerable):
+        if it.source != "dev":
+            continue
+        answered = it.said is not None and p >= threshold
+        if not it.accept:
+            ok = not answered
+        elif it.require_all:
+            ok = answered and matches_all(it.require_all, it.said)
+        else:
+            ok = answered and matches_any(it.accept, it.said)
+        right.setdefault(it.form, []).append(ok)
+        right.setdefault("all", []).append(ok)
+    return {form: round(sum(v) / len(v), 4) for form, v in sorted(right.items())}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--synthetic", type=int, default=3000)
@@ -247,7 +271,8 @@ def main() -> None:
     CONFIG["l2"] = args.l2
     rng = random.Random(args.seed)
     items = synthetic(ROOT / "corpus", args.synthetic, rng)
-    items += [Item(e.question, e.accept, e.gold_doc, "dev") for e in load_set(ROOT / "evals" / "dev.jsonl")]
+    items += [Item(e.question, e.accept, e.gold_doc, "dev", e.form, e.require_all)
+              for e in load_set(ROOT / "evals" / "dev.jsonl")]  # fmt: skip
     rng.shuffle(items)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(corpus_dir=ROOT / "corpus", index_dir=Path(tmp) / "index", chunk_size=CHUNK_SIZE)
@@ -271,6 +296,7 @@ def main() -> None:
                 it.answer_x = answer_row(fold_reader, it)
         answer_beta, oof_answer = fit_answerable(items)
         threshold, refusal = choose_threshold(items, oof_answer)
+        end_to_end = answers_out_of_fold(items, oof_answer, threshold)
     cv_dev = {k: round(float(np.mean([c[k] for c in cv])), 4) for k in ("sentence_top1", "span_top1")}
     cv_all = {k: round(float(np.mean([c["all"][k] for c in cv])), 4) for k in ("sentence_top1", "span_top1")}
 
@@ -286,7 +312,8 @@ def main() -> None:
 
     sent, span = fit(items)
     # (the final models: sentence and span on everything, answerability as fitted above)
-    print(json.dumps({"cv_dev": cv_dev, "cv_all": cv_all, "threshold": threshold, "refusal": refusal}, indent=1))
+    print(json.dumps({"cv_dev": cv_dev, "cv_all": cv_all, "threshold": threshold, "refusal": refusal,
+                      "dev_answers_out_of_fold": end_to_end}, indent=1))  # fmt: skip
     for row in curve:
         print(row)
     if args.dry_run:
@@ -309,6 +336,7 @@ def main() -> None:
                 "learning_curve_dev": curve,
                 "min_probability": threshold,
                 "refusal_out_of_fold": {k: round(v, 4) for k, v in refusal.items()},
+                "dev_answers_out_of_fold": end_to_end,
                 "sentence": {"features": list(SENTENCE_FEATURES), "weights": [round(float(b), 5) for b in sent]},
                 "span": {"features": list(SPAN_FEATURES), "weights": [round(float(b), 5) for b in span]},
                 "answerable": {"features": list(ANSWER_FEATURES), "weights": [round(float(b), 5) for b in answer_beta]},

@@ -163,6 +163,22 @@ def test_manifest_of_the_wrong_shape(assistant, tmp_path, content):
     assert len(a.ingest(rebuild=True).added) == 5  # the documented way out works
 
 
+def test_chunks_without_stored_tokens_are_a_corrupt_index(assistant, tmp_path):
+    """An index whose chunks lack the BM25 tokens ingest stores (written by an older
+    build) and whose saved lexical index is gone cannot rebuild BM25: it says so."""
+    a = _copy(assistant, tmp_path)
+    collection = a.index.collection
+    first = collection.get(limit=1, include=["metadatas"])
+    meta = {**first["metadatas"][0], "tokens": None}  # None removes a key in an update
+    collection.update(ids=first["ids"], metadatas=[meta])
+    for folder in a.settings.index_dir.glob("lexical*"):
+        shutil.rmtree(folder)
+    a = Assistant(a.settings)
+    with pytest.raises(IndexCorruptError, match="no stored tokens.*ingest --rebuild"):
+        a.ask(COMMUNE_WORKERS)
+    assert len(a.ingest(rebuild=True).added) == 5
+
+
 def test_index_path_that_is_a_file(tmp_path):
     file = tmp_path / "index"
     file.write_text("not a folder", encoding="utf-8")

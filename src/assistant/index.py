@@ -149,15 +149,24 @@ class SearchIndex:
         saved = LexicalIndex.load(folder)
         if saved is not None and saved.fingerprint == fingerprint and len(saved) == self.chunk_count:
             return saved
-        stored = ((cid, m["tokens"].split()) for page in chroma.pages(self.collection, ["metadatas"])
-                  for cid, m in zip(page["ids"], page["metadatas"]))  # fmt: skip
-        bar = tqdm(stored, total=self.chunk_count, desc="lexical index", unit="chunk", disable=not progress)
+        bar = tqdm(self._stored_tokens(), total=self.chunk_count, desc="lexical index", unit="chunk", disable=not progress)
         built = LexicalIndex.build(bar, fingerprint)
         try:
             built.save(folder)
         except OSError as exc:  # a read-only folder still answers, from memory
             log.warning("cannot save the lexical index in %s (%s); it is kept in memory", folder, exc)
         return built
+
+    def _stored_tokens(self) -> Iterator[tuple[str, list[str]]]:
+        """Every chunk's BM25 tokens, as ingest stored them in Chroma, page by page."""
+        for page in chroma.pages(self.collection, ["metadatas"]):
+            for cid, meta in zip(page["ids"], page["metadatas"]):
+                if not isinstance((meta or {}).get("tokens"), str):
+                    raise IndexCorruptError(
+                        f"chunk {cid} in the index at {self.index_dir} has no stored tokens (built by an older "
+                        "version?); rebuild it with `assistant ingest --rebuild`"
+                    )
+                yield cid, meta["tokens"].split()
 
     def dense_search(self, vector: list[float], n: int) -> dict[str, float]:
         """Cosine similarity of the `n` nearest chunks."""
