@@ -149,7 +149,9 @@ class SearchIndex:
         saved = LexicalIndex.load(folder)
         if saved is not None and saved.fingerprint == fingerprint and len(saved) == self.chunk_count:
             return saved
-        bar = tqdm(self._stored_tokens(), total=self.chunk_count, desc="lexical index", unit="chunk", disable=not progress)
+        bar = tqdm(
+            self._stored_tokens(), total=self.chunk_count, desc="lexical index", unit="chunk", disable=not progress
+        )
         built = LexicalIndex.build(bar, fingerprint)
         try:
             built.save(folder)
