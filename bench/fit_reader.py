@@ -4,8 +4,8 @@ Training questions come from two places, never from the test split:
 - questions the reports make themselves: a figure, date or name in a report sentence is
   replaced with `کتنے` / `کب` / `کون`, the question keeps a window of the sentence's
   words around it with some dropped (as a paraphrase drops them), and the answer is the
-  span replaced. Variants that name a year or a province the report does not cover
-  have no answer (they teach refusal);
+  span replaced. Variants that name a year or a province the report does not cover,
+  or count something it does not count, have no answer (they teach refusal);
 - the `dev` split of evals/ (real paraphrased Urdu and English questions).
 
 Each question goes through the real retrieval and the reader's own feature code; three
@@ -48,6 +48,7 @@ OTHER_YEARS = ["2015", "2016", "2017", "2019", "2030"]
 # general nouns for things a report might count but these do not: "how many <schools>"
 OTHER_THINGS = ["اسکول", "ہسپتال", "گاڑیاں", "درخت", "کھلاڑی", "طلباء", "مریض", "سیاح", "پل", "فیکٹریاں", "ڈاکٹر"]
 CHUNK_SIZE = 500  # the default index settings, which the weights are fitted for
+PROVINCE_SHARE = 0.08  # made questions that also get a variant naming another province
 VARIANTS = 3  # questions made around each span, each with its own window and dropped words
 DEV_WEIGHT = 3.0  # a real question counts three times a made one
 L2 = 0.01  # ridge penalty on every weight but the bias (chosen by cross-validation: 1, 0.1, 0.01)
@@ -101,6 +102,8 @@ def synthetic(corpus: Path, n: int, rng: random.Random) -> list[Item]:
                         # ... or counting something the report does not count
                         asked = f"{word} {rng.choice(OTHER_THINGS)} " + " ".join(after[1:])
                         made.append(Item(q.split(word, 1)[0] + asked, [], None, "synthetic"))
+                    if rng.random() < PROVINCE_SHARE:  # ... or asked of a province that is not the report's
+                        made.append(Item(f"{rng.choice(OTHER_PROVINCES)} صوبے میں {q}", [], None, "synthetic"))
     rng.shuffle(made)
     return made[:n]
 

@@ -120,6 +120,7 @@ def test_committed_weights_match_the_features_and_record_the_fit():
     assert data["span"]["features"] == list(SPAN_FEATURES)
     assert data["answerable"]["features"] == list(ANSWER_FEATURES)
     assert data["fitted_by"] == "bench/fit_reader.py" and data["learning_curve_dev"]
+    assert 0 < data["dev_answers_out_of_fold"]["all"] <= 1  # the honest end-to-end figure is recorded
     assert 0 < ReaderScorer.load().min_probability < 1
 
 
@@ -162,3 +163,35 @@ def test_who_answers_are_names_from_the_cited_sentence(assistant, question):
     assert not answer.refused
     assert answer.answer in [c.text for c in people(answer.citations[0].quote)]
     assert len(answer.answer) < len(answer.citations[0].quote) / 2
+
+
+@pytest.mark.parametrize(
+    ("question", "places"),
+    [
+        ("کوانگ نگائی صوبے میں کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟", [[["کوانگ"], ["نگائی"]]]),
+        ("صوبہ ڈاک نونگ میں کتنے اسکول ہیں؟", [[["ڈاک"], ["نونگ"]]]),
+        ("How many schools are there in Dak Nong province?", [[["dak"], ["nong"]]]),
+        ("How many documents did the office in Lao Cai receive?", [[["لاؤ"], ["کائی"]]]),
+        ("کون سا صوبہ پہلے نمبر پر ہے؟", []),  # a question word, not a name
+        ("پانچ سالہ منصوبہ کن برسوں کا ہے؟", []),  # منصوبہ holds صوبہ but is no province
+        ("اب تک صوبے میں کتنے ماڈل ہیں؟", []),
+        ("Which district ranked first?", []),
+    ],
+)
+def test_places_a_question_names(question, places):
+    assert analyze(question).places == places
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "کوانگ نگائی صوبے میں کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟",
+        "صوبہ ڈاک نونگ میں کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟",
+        "How many people work at the commune level in Quang Ngai province?",
+    ],
+)
+def test_a_question_about_a_province_no_report_names_is_refused(assistant, question):
+    """The same question asked of Lai Chau is answered (2،334); asked of a province no
+    report names, the figure would be another province's, so the assistant refuses."""
+    assert assistant.ask("لائی چاؤ صوبے میں کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟").answer == "2،334"
+    assert assistant.ask(question).refused

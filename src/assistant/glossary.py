@@ -252,6 +252,7 @@ def _parse(text: str) -> dict[str, list[str]]:
 
 
 ENGLISH_WORDS = frozenset(_parse(_GLOSSARY))  # ordinary words: a Latin phrase made of them is no name
+PLACE_WORDS = frozenset(_parse(_PLACES))  # Latin syllables of place names the glossary knows
 BRIDGE: dict[str, list[str]] = {**_parse(_GLOSSARY), **_parse(_PLACES)}
 
 

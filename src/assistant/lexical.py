@@ -100,6 +100,14 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def reports_with(self, token: str) -> set[str]:
+        """The reports (doc ids) with a chunk that uses the token."""
+        at = self._vocab.get(token)
+        if at is None or at >= len(self._df):
+            return set()
+        indptr, indices = self._model.scores["indptr"], self._model.scores["indices"]
+        return {self._ids[i].rsplit("#", 1)[0] for i in indices[indptr[at] : indptr[at + 1]] if i < len(self._ids)}
+
     def idf(self, token: str) -> float:
         """Rarity of a token; a token the corpus never uses counts as the rarest."""
         at = self._vocab.get(token)

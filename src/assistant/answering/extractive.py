@@ -127,7 +127,7 @@ class ExtractiveAnswerer(Answerer):
                     continue
                 seen.add(sid)
                 context = " ".join(s.text for s in units[max(0, j - CONTEXT_SENTENCES) : j + 1])
-                out.append(SentenceCandidate(i, span, context, whole, sid))
+                out.append(SentenceCandidate(i, span, context, whole, sid, passage.doc_id))
         return out
 
     def _sentence_vectors(self, index: SearchIndex, sentences: list[SentenceCandidate]) -> list[list[float]]:

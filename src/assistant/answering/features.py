@@ -28,11 +28,13 @@ _ADDRESSES_READER = re.compile(
 SENTENCE_FEATURES = (
     "bias", "dense", "dense_gap", "dense_top", "lex", "lex_context", "lex_passage", "coverage",
     "lex_x_coverage", "dense_x_blind", "passage_rank", "passage_score", "has_candidate", "candidates",
-    "question_figures_missing", "english", "length", "addresses_reader",
+    "question_figures_missing", "english", "length", "addresses_reader", "figures_missing_context",
+    "place_missing",
 )  # fmt: skip
 ANSWER_FEATURES = (
     "bias", "sentence_logit", "span", "no_span", "coverage", "english", "question_figures_missing", "lex",
-    "lex_passage", "dense", "margin", "counted_missing",
+    "lex_passage", "dense", "margin", "counted_missing", "figures_missing_context",
+    "place_missing",
 )  # fmt: skip
 SPAN_FEATURES = (
     "bias", "proximity", "proximity_top", "proximity_best", "proximity_gap", "follows_counted", "percent_match",
@@ -63,6 +65,7 @@ class SentenceCandidate:
     context: str  # the sentence and the two before it
     passage_text: str  # the passage and its report's title
     sentence_id: str
+    doc_id: str
 
 
 def _cosine(a: list[float], b: list[float]) -> float:
@@ -109,6 +112,8 @@ def sentence_features(
                 1.0 if q.language == "en" else 0.0,
                 math.log1p(len(s.span.text)) / 6,
                 1.0 if _ADDRESSES_READER.search(s.span.text) else 0.0,
+                len(wanted - set(figures(s.context))) / len(wanted) if wanted else 0.0,
+                _places_missing(q, s.doc_id, bm25),
             ]
         )
     return rows
@@ -141,7 +146,21 @@ def answer_features(
         row["dense"],
         probs[best] - second,
         _counted_missing(q, sentence.context),
+        row["figures_missing_context"],
+        row["place_missing"],
     ]
+
+
+def _places_missing(q: Question, doc_id: str, bm25: LexicalIndex) -> float:
+    """Share of the places the question names (`Question.places`) that the sentence's
+    report never names: a question about another province is not answered there."""
+    if not q.places:
+        return 0.0
+
+    def named(place: list[list[str]]) -> bool:
+        return all(any(doc_id in bm25.reports_with(t) for t in group) for group in place)
+
+    return sum(1 for place in q.places if not named(place)) / len(q.places)
 
 
 def _counted_missing(q: Question, context: str) -> float:

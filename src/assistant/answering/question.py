@@ -5,8 +5,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..glossary import ENGLISH_WORDS, PLACE_WORDS, bridged
 from ..lexical import query_terms
-from ..normalize import figures, language
+from ..normalize import STOPWORDS, figures, language, normalize, tokens
 
 Kind = Literal["count", "date", "year", "person", "place", "organisation", "rank", "which", "other"]
 
@@ -68,6 +69,7 @@ class Question:
     figures: list[str]  # figures the question names (years, counts), normalised
     counted: list[str] = field(default_factory=list)  # what each "how many" counts
     wants_percentage: bool = False
+    places: list[list[list[str]]] = field(default_factory=list)  # each named place: its words' token alternatives
 
     compound: bool = False  # asks two different things ("who ... and how many ...")
 
@@ -108,6 +110,39 @@ def is_compound(text: str) -> bool:
     return len(asked) >= 2 or bool(_SEVERAL.search(text) and _ASKING.search(text))
 
 
+_NAMED_BEFORE_HEAD = re.compile(r"((?:[A-Z][a-z]+[ -]){1,3})(?i:province|provincial|district|commune|city|town|ward)")
+_NAMED_AFTER_IN = re.compile(r"\b(?:in|of|at) ((?:[A-Z][a-z]+[ -]?){1,3})")
+
+
+_URDU_PROVINCE = re.compile(
+    r"(?<!\S)صوبہ ((?:[^\s،,؟?]+ ?){1,3}?)(?= میں| کے| کی| کا| کو| نے|[،,؟?]|$)|((?:[^\s،,؟?]+ ){1,3}?)صوب[ےہ](?!\S)"
+)
+_NOT_A_NAME = STOPWORDS | {"کون", "سا", "سی", "سے", "کس", "کتنے", "کتنی", "کتنا", "کیا", "کہاں", "ہر"}
+_QUESTION_WORDS = {"which", "what", "whose", "the", "each", "every", "that", "this", "how", "in", "of", "at"}
+
+
+def named_places(text: str) -> list[list[list[str]]]:
+    """The places a question names, each as its words' token alternatives (an English
+    word bridged to Urdu): Urdu provinces beside `صوبہ` / `صوبے` (`صوبہ ہا نام`), Latin ones
+    before "province", "district" ..., and known place names after "in", "of", "at". A
+    report that never names one of them does not answer the question."""
+    found = [m.group(1) or m.group(2) for m in _URDU_PROVINCE.finditer(text)]
+    found = [f for f in found if not set(f.split()) & _NOT_A_NAME]
+    for m in _NAMED_BEFORE_HEAD.finditer(text):
+        words = m.group(1).replace("-", " ").split()
+        if not any(normalize(w) in ENGLISH_WORDS or normalize(w) in _QUESTION_WORDS for w in words):
+            found.append(m.group(1))
+    for m in _NAMED_AFTER_IN.finditer(text):
+        if all(normalize(w) in PLACE_WORDS for w in m.group(1).replace("-", " ").split()):
+            found.append(m.group(1))
+    out: list[list[list[str]]] = []
+    for name in found:
+        groups = [bridged(t) for t in tokens(name)]
+        if groups and groups not in out:
+            out.append(groups)
+    return out
+
+
 def analyze(text: str) -> Question:
     return Question(
         text=text,
@@ -118,4 +153,5 @@ def analyze(text: str) -> Question:
         counted=counted_words(text),
         compound=is_compound(text),
         wants_percentage=bool(re.search(r"percent|%|٪|\brate\b|\bshare\b|فیصد|شرح", text, re.I)),
+        places=named_places(text),
     )
