@@ -15,7 +15,7 @@ from assistant import (
     InvalidQuestionError,
     Settings,
 )
-from assistant.index import MANIFEST
+from assistant.manifest import MANIFEST
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t"])

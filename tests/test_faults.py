@@ -21,7 +21,8 @@ from assistant import (
     InvalidQuestionError,
     Settings,
 )
-from assistant.index import MANIFEST, STAGED
+from assistant.catalog import FolderCatalog
+from assistant.manifest import MANIFEST, STAGED
 
 COMMUNE_WORKERS = "کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟"  # 2،334, in 000_…
 PARTY_MEMBERS = "صوبائی پیپلز کمیٹی کے دفتر میں اس وقت پارٹی کے کتنے ارکان ہیں؟"  # 82, in 002_…
@@ -281,10 +282,9 @@ def test_a_report_indexed_under_another_id_is_not_held_twice(fresh, tmp_path):
 
 def test_a_second_ingest_at_the_same_time_is_refused(fresh):
     from assistant import IndexBusyError
-    from assistant.index import writer_lock
 
     a, _ = fresh
-    with writer_lock(a.settings.index_dir):  # as another process ingesting would hold it
+    with FolderCatalog(a.settings.index_dir).lock():  # as another process ingesting would hold it
         with pytest.raises(IndexBusyError, match="another ingest is writing"):
             a.ingest()
     assert len(a.ingest().added) == 5

@@ -9,12 +9,13 @@ from pathlib import Path
 
 from .answering import Answerer, Draft, ExtractiveAnswerer
 from .answers import Answer
+from .catalog import catalog_for
 from .chain import build_chain, cite, to_passages
 from .corpus import check_paths
 from .embeddings import embedding_id, make_embeddings
 from .errors import IndexEmptyError
 from .followup import is_followup, is_rewrite_of, rewrite_followup, validated_previous
-from .index import SearchIndex, writer_lock
+from .index import SearchIndex
 from .ingest import IngestReport, ingest
 from .questions import check_question
 from .retrieval import HybridRetriever
@@ -47,6 +48,8 @@ class Assistant:
         with self._lock:
             if self._index is None:
                 self._use(SearchIndex.open(self.settings.index_dir, self._embedding_id, self.settings.chroma_url))
+            else:
+                self._index.refresh()  # another process's ingest (at most once a second)
             return self._index
 
     def _use(self, index: SearchIndex) -> None:
@@ -88,9 +91,10 @@ class Assistant:
         check_paths(paths)  # before the index is touched
         dimension = len(self.embeddings.embed_query("dimension probe"))
         settings = self.settings
-        with writer_lock(settings.index_dir):
+        catalog = catalog_for(settings.index_dir, settings.chroma_url)
+        with catalog.lock():
             index = SearchIndex.create_or_open(
-                settings.index_dir, self._embedding_id, dimension, settings.chroma_url, rebuild=rebuild
+                settings.index_dir, self._embedding_id, dimension, settings.chroma_url, rebuild, catalog
             )
             report = ingest(
                 index,

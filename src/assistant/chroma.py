@@ -62,6 +62,16 @@ def open_collection(index_dir: Path, chroma_url: str | None, embedding: str, cre
     return collection
 
 
+def catalog_collection(index_dir: Path, chroma_url: str, name: str):
+    """The collection that holds a shared index's catalog (`catalog.py`)."""
+    try:
+        return client(index_dir, chroma_url).get_or_create_collection(name, embedding_function=None)
+    except (IndexMissingError, IndexPathError):
+        raise
+    except Exception as exc:  # chromadb raises connection and server errors in several types
+        raise IndexMissingError(f"cannot reach the Chroma server at {chroma_url}: {exc}") from exc
+
+
 def drop_collections(index_dir: Path, chroma_url: str | None, generation: str) -> None:
     chroma = client(index_dir, chroma_url)
     for name in collection_names(generation):

@@ -6,54 +6,55 @@ index (`lexical.py`). Open with `SearchIndex.open` (must exist) or `create_or_op
 Crash safety: a report's file says "writing" while its vectors are replaced, so an
 interrupted ingest is detected and the next one redoes that report. A rebuild writes a
 new generation (collections, report files, lexical index) beside the live one, and
-`commit` swaps the manifest in with one atomic rename before anything old is dropped:
-the live index answers until the new one is complete. One ingest at a time per index
-folder (`writer_lock`)."""
+`commit` swaps the manifest in with one atomic step before anything old is dropped:
+the live index answers until the new one is complete. One ingest at a time
+(`Catalog.lock`).
 
-import fcntl
+The manifest and report entries live in the index's catalog (`catalog.py`): files in
+the index folder, or records on a shared Chroma server. A server notices another
+process's ingest by the catalog's version (`refresh`, at most once a second) and
+reloads the report entries, reopens the collections of a new generation, and rebuilds
+its lexical index from the tokens stored in Chroma, without a restart."""
+
 import logging
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from tqdm import tqdm
 
 from . import chroma
+from .catalog import Catalog, catalog_for
 from .chroma import ChunkStore, chunk_metadata, collection_names
 from .chunking import Chunk, Span, sentence_id
-from .errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from .lexical import LexicalIndex
-from .manifest import (
-    FORMAT,
-    MANIFEST,
-    STAGED,
-    DocumentEntry,
-    Manifest,
-    ReportEntries,
-    ensure_folder,
-    read_manifest,
-    suffix,
-    write_json,
-)
+from .manifest import FORMAT, DocumentEntry, Manifest, ensure_folder, suffix
 
 log = logging.getLogger(__name__)
+REFRESH_SECONDS = 1.0  # how often a server asks the catalog whether another process ingested
 
 
 class SearchIndex:
-    def __init__(self, index_dir: Path, manifest: Manifest, chroma_url: str | None = None, staged: bool = False):
+    def __init__(
+        self, index_dir: Path, manifest: Manifest, catalog: Catalog, chroma_url: str | None = None, staged: bool = False
+    ):
         self.index_dir = index_dir
         self.manifest = manifest
+        self.catalog = catalog
         self.chroma_url = chroma_url
         self.staged = staged  # a rebuild: written beside the live index until `commit`
-        self.reports = ReportEntries(index_dir / f"reports{suffix(self.generation)}", index_dir)
+        self.reports = catalog.entries(self.generation)
         self.collection = None
         self.sentences = None
         self.chunks: ChunkStore | None = None
         self._lexical: LexicalIndex | None = None
         self._lock = threading.Lock()  # the lexical index is loaded once, by one thread
+        self._version = catalog.version()
+        self._checked = time.monotonic()
 
     @property
     def documents(self) -> dict[str, DocumentEntry]:
@@ -66,10 +67,12 @@ class SearchIndex:
     # --- opening -----------------------------------------------------------------
     @classmethod
     def open(cls, index_dir: Path, embedding: str, chroma_url: str | None = None) -> "SearchIndex":
-        manifest = read_manifest(index_dir)
+        catalog = catalog_for(index_dir, chroma_url)
+        manifest = catalog.read()
         if manifest is None:
-            raise IndexMissingError(f"no index at {index_dir}; run `assistant ingest` first")
-        index = cls(index_dir, manifest, chroma_url)
+            where = f"on the Chroma server at {chroma_url}" if chroma_url else f"at {index_dir}"
+            raise IndexMissingError(f"no index {where}; run `assistant ingest` first")
+        index = cls(index_dir, manifest, catalog, chroma_url)
         index._check_embedding(embedding)
         index.reports.load()
         if writing := index.unfinished():
@@ -93,19 +96,27 @@ class SearchIndex:
 
     @classmethod
     def create_or_open(
-        cls, index_dir: Path, embedding: str, dimension: int, chroma_url: str | None = None, rebuild: bool = False
+        cls,
+        index_dir: Path,
+        embedding: str,
+        dimension: int,
+        chroma_url: str | None = None,
+        rebuild: bool = False,
+        catalog: Catalog | None = None,
     ) -> "SearchIndex":
-        """The index to ingest into. With `rebuild`, a new empty generation staged beside
-        the live index, which stays readable until `commit`."""
+        """The index to ingest into (call it holding `catalog.lock()`). With `rebuild`,
+        a new empty generation staged beside the live index, which stays readable until
+        `commit`."""
         ensure_folder(index_dir)
-        manifest = None if rebuild else read_manifest(index_dir)
+        catalog = catalog or catalog_for(index_dir, chroma_url)
+        manifest = None if rebuild else catalog.read()
         if manifest is None:
             manifest = {"format": FORMAT, "embedding": embedding, "dimension": dimension, "chunking": None,
                         "generation": uuid.uuid4().hex[:8] if rebuild else ""}  # fmt: skip
-        index = cls(index_dir, manifest, chroma_url, staged=rebuild)
+        index = cls(index_dir, manifest, catalog, chroma_url, staged=rebuild)
         index._check_embedding(embedding)
         if rebuild:
-            _drop_abandoned_rebuild(index_dir, chroma_url)
+            index._drop_abandoned_rebuild()
         else:
             index.reports.load()
             index.drop_retired()
@@ -113,14 +124,39 @@ class SearchIndex:
         index.save()
         return index
 
+    def refresh(self) -> bool:
+        """Pick up another process's ingest (at most once every REFRESH_SECONDS): True
+        when the index changed. Report entries are reloaded, a new generation's
+        collections opened; the lexical index follows on its next use."""
+        if self.staged or time.monotonic() - self._checked < REFRESH_SECONDS:
+            return False
+        with self._lock:
+            self._checked = time.monotonic()
+            version = self.catalog.version()
+            if version == self._version:
+                return False
+            manifest = self.catalog.read()
+            if manifest is None:  # deleted under the server: keep answering from what is open
+                return False
+            self._check_embedding(self.embedding, manifest)
+            reopen = manifest["generation"] != self.generation
+            self.manifest = manifest
+            if reopen:
+                self._open_collections(self.embedding, create=False)
+            self.reports = self.catalog.entries(self.generation).load()
+            self._version = version
+            log.info("index changed by another ingest: %d reports, %d chunks", len(self.documents), self.chunk_count)
+            return True
+
     def _open_collections(self, embedding: str, create: bool) -> None:
+        self.embedding = embedding
         chunks, sentences = collection_names(self.generation)
         self.collection = chroma.open_collection(self.index_dir, self.chroma_url, embedding, create, chunks)
         self.sentences = chroma.open_collection(self.index_dir, self.chroma_url, embedding, create, sentences)
         self.chunks = ChunkStore(self.collection)
 
-    def _check_embedding(self, embedding: str) -> None:
-        built_with = self.manifest.get("embedding")
+    def _check_embedding(self, embedding: str, manifest: Manifest | None = None) -> None:
+        built_with = (manifest or self.manifest).get("embedding")
         if built_with != embedding:
             raise IndexMismatchError(
                 f"the index at {self.index_dir} was built with embedding {built_with!r} but the "
@@ -154,6 +190,7 @@ class SearchIndex:
         )
         built = LexicalIndex.build(bar, fingerprint)
         try:
+            folder.parent.mkdir(parents=True, exist_ok=True)  # a server's first use of a shared index
             built.save(folder)
         except OSError as exc:  # a read-only folder still answers, from memory
             log.warning("cannot save the lexical index in %s (%s); it is kept in memory", folder, exc)
@@ -299,22 +336,25 @@ class SearchIndex:
         self.sentences.delete(where={"doc_id": doc_id})
 
     def save(self) -> None:
-        write_json(self.index_dir / (STAGED if self.staged else MANIFEST), self.manifest)
+        self.catalog.write(self.manifest, staged=self.staged)
+        if not self.staged:
+            self._version = self.catalog.version()  # its own writes are no news to this index
 
     def commit(self) -> None:
         """Make a staged rebuild the live index, then drop the generation it replaced."""
         if not self.staged:
             return
         try:
-            replaced = read_manifest(self.index_dir)
+            replaced = self.catalog.read()
         except IndexCorruptError:  # what a rebuild is for: an unreadable or older index
             replaced = None
         if replaced and replaced.get("retired") not in (None, self.generation):  # left by an earlier crash
-            _drop_generation(self.index_dir, self.chroma_url, replaced["retired"])
+            self._drop_generation(replaced["retired"])
         self.manifest["retired"] = replaced["generation"] if replaced else ""
         self.save()
-        (self.index_dir / STAGED).replace(self.index_dir / MANIFEST)
+        self.catalog.promote()
         self.staged = False
+        self._version = self.catalog.version()
         self.drop_retired()
 
     def drop_retired(self) -> None:
@@ -322,29 +362,29 @@ class SearchIndex:
         if "retired" not in self.manifest or self.manifest["retired"] == self.generation:
             self.manifest.pop("retired", None)
             return
-        _drop_generation(self.index_dir, self.chroma_url, self.manifest["retired"])
+        self._drop_generation(self.manifest["retired"])
         del self.manifest["retired"]
         self.save()
 
     def abandon(self) -> None:
         """Drop a staged rebuild; the live index is untouched."""
         if self.staged:
-            _drop_abandoned_rebuild(self.index_dir, self.chroma_url)
+            self._drop_abandoned_rebuild()
 
+    def _drop_generation(self, generation: str) -> None:
+        chroma.drop_collections(self.index_dir, self.chroma_url, generation)
+        self.catalog.drop_entries(generation)
+        shutil.rmtree(self.index_dir / f"lexical{suffix(generation)}", ignore_errors=True)
 
-@contextmanager
-def writer_lock(index_dir: Path) -> Iterator[None]:
-    """One ingest at a time per index folder (an advisory lock on a file in it); a
-    second one is refused rather than left to interleave its writes with the first."""
-    ensure_folder(index_dir)
-    with open(index_dir / ".ingest.lock", "w") as handle:
+    def _drop_abandoned_rebuild(self) -> None:
+        """Remove what an interrupted or refused rebuild left: its staged manifest, collections and entries."""
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IndexBusyError(
-                f"another ingest is writing the index at {index_dir}; wait for it to finish and run this one again"
-            ) from None
-        yield
+            left = self.catalog.read(staged=True)
+        except IndexCorruptError:
+            left = None
+        if left is not None and left.get("generation"):
+            self._drop_generation(left["generation"])
+        self.catalog.discard_staged()
 
 
 def _chunk_of(sentence: Span, chunks: list[Chunk]) -> str:
@@ -353,20 +393,3 @@ def _chunk_of(sentence: Span, chunks: list[Chunk]) -> str:
     if found is None:
         raise ValueError(f"sentence at {sentence.start}-{sentence.end} lies in no chunk")
     return found
-
-
-def _drop_generation(index_dir: Path, chroma_url: str | None, generation: str) -> None:
-    chroma.drop_collections(index_dir, chroma_url, generation)
-    for name in ("reports", "lexical"):
-        shutil.rmtree(index_dir / f"{name}{suffix(generation)}", ignore_errors=True)
-
-
-def _drop_abandoned_rebuild(index_dir: Path, chroma_url: str | None) -> None:
-    """Remove what an interrupted or refused rebuild left: its staged manifest, collections and files."""
-    try:
-        left = read_manifest(index_dir, STAGED)
-    except IndexCorruptError:
-        left = None
-    if left is not None and left.get("generation"):
-        _drop_generation(index_dir, chroma_url, left["generation"])
-    (index_dir / STAGED).unlink(missing_ok=True)

@@ -1,17 +1,20 @@
-"""What the index folder records beside Chroma, validated as typed models when read.
+"""What an index records beside its vectors, validated as typed models when read.
 
-- `manifest.json`: the index settings only (format, the embedding that built it, chunk
+- the manifest (`manifest.json`): the index settings only (format, the embedding that built it, chunk
   settings, the generation of its collections). Small, written at the start and end of
-  an ingest, replaced in one atomic rename.
-- `reports[_gen]/`: one small JSON file per report (content hash, path, title, counts,
-  chunk settings, and its state: "writing" while its vectors are being replaced, then
-  "done"). Written per report, so an ingest never rewrites what it did not change."""
+  an ingest, replaced in one atomic step.
+- one small entry per report (content hash, path, title, counts, chunk settings, and its
+  state: "writing" while its vectors are being replaced, then "done"). Written per
+  report, so an ingest never rewrites what it did not change.
+
+Both live where the index's catalog keeps them (`catalog.py`): files in the index
+folder, or records in a shared Chroma server."""
 
 import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Literal, NotRequired
+from typing import Literal, NotRequired, Protocol
 
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic needs it on Python 3.11
@@ -87,38 +90,50 @@ def read_manifest(index_dir: Path, name: str = MANIFEST) -> Manifest | None:
     path = index_dir / name
     if not path.exists():
         return None
-    raw = _read_json(path, index_dir)
+    return parse_manifest(read_json(path, index_dir), str(path), index_dir)
+
+
+def parse_manifest(raw: object, where: str, index_dir: Path) -> Manifest:
+    """A manifest read from `where` (a file, a catalog record), checked."""
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         found = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
-        raise _corrupt(path, index_dir, f"format {found!r}, expected {FORMAT}: not written by this version")
-    return _validated(_MANIFEST, raw, path, index_dir)
+        raise _corrupt(where, index_dir, f"format {found!r}, expected {FORMAT}: not written by this version")
+    return _validated(_MANIFEST, raw, where, index_dir)
+
+
+def parse_entry(raw: object, where: str, index_dir: Path) -> DocumentEntry:
+    return _validated(_ENTRY, raw, where, index_dir)
+
+
+class EntryStore(Protocol):
+    """Where one generation's report entries are kept (`catalog.py`)."""
+
+    def load_all(self) -> list[DocumentEntry]: ...
+    def put(self, entry: DocumentEntry) -> None: ...
+    def remove(self, doc_id: str) -> None: ...
 
 
 class ReportEntries:
-    """The per-report files of one index generation, held in memory as a dict."""
+    """The report entries of one index generation, held in memory as a dict and
+    written through to their store one report at a time."""
 
-    def __init__(self, folder: Path, index_dir: Path) -> None:
-        self.folder = folder
-        self.index_dir = index_dir
+    def __init__(self, store: EntryStore) -> None:
+        self.store = store
         self.entries: dict[str, DocumentEntry] = {}
         self._fingerprint: str | None = None
 
     def load(self) -> "ReportEntries":
-        if self.folder.is_dir():
-            for path in sorted(self.folder.glob("*.json")):
-                entry = _validated(_ENTRY, _read_json(path, self.index_dir), path, self.index_dir)
-                self.entries[entry["doc_id"]] = entry
+        self.entries = {entry["doc_id"]: entry for entry in self.store.load_all()}
         self._fingerprint = None
         return self
 
     def write(self, entry: DocumentEntry) -> None:
-        self.folder.mkdir(exist_ok=True)
-        write_json(self._path(entry["doc_id"]), entry)
+        self.store.put(entry)
         self.entries[entry["doc_id"]] = entry
         self._fingerprint = None
 
     def delete(self, doc_id: str) -> None:
-        self._path(doc_id).unlink(missing_ok=True)
+        self.store.remove(doc_id)
         self.entries.pop(doc_id, None)
         self._fingerprint = None
 
@@ -133,11 +148,8 @@ class ReportEntries:
             self._fingerprint = digest.hexdigest()
         return self._fingerprint
 
-    def _path(self, doc_id: str) -> Path:
-        return self.folder / f"{hashlib.sha1(doc_id.encode()).hexdigest()[:24]}.json"
 
-
-def _read_json(path: Path, index_dir: Path) -> object:
+def read_json(path: Path, index_dir: Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
@@ -146,13 +158,13 @@ def _read_json(path: Path, index_dir: Path) -> object:
         raise IndexPathError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _validated(adapter: TypeAdapter, raw: object, path: Path, index_dir: Path):
+def _validated(adapter: TypeAdapter, raw: object, where: str | Path, index_dir: Path):
     try:
         return adapter.validate_python(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise _corrupt(path, index_dir, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise _corrupt(where, index_dir, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
-def _corrupt(path: Path, index_dir: Path, why: str) -> IndexCorruptError:
-    return IndexCorruptError(f"cannot read {path} ({why}); delete {index_dir} or run `assistant ingest --rebuild`")
+def _corrupt(where: str | Path, index_dir: Path, why: str) -> IndexCorruptError:
+    return IndexCorruptError(f"cannot read {where} ({why}); delete {index_dir} or run `assistant ingest --rebuild`")

@@ -1,0 +1,251 @@
+"""Where an index keeps its manifest and its report entries (`manifest.py`).
+
+- `FolderCatalog` (embedded Chroma): files in the index folder, `manifest.json` and one
+  JSON file per report in `reports[_gen]/`. One ingest at a time per folder (a file lock).
+- `ChromaCatalog` (with `chroma_url`): records in the `assistant_catalog` collection of
+  the Chroma server, beside the vectors. Every assistant server pointed at that Chroma
+  reads the same catalog, so servers are stateless: their index folders hold only
+  caches (the saved lexical index), and any of them can be replaced or added. One
+  ingest at a time per Chroma server: a lease record that a second ingest respects
+  (Chroma has no compare-and-set, so two ingests started within the same fraction of a
+  second could both pass; the README says to run ingest from one place).
+
+Readers notice an ingest through `version()`, which changes whenever the manifest is
+written: at the start and the end of every ingest, and when a rebuild is committed.
+Reports written in between are picked up at the end."""
+
+import hashlib
+import json
+import shutil
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+from . import chroma
+from .errors import IndexBusyError, IndexCorruptError
+from .manifest import (
+    MANIFEST,
+    STAGED,
+    DocumentEntry,
+    Manifest,
+    ReportEntries,
+    ensure_folder,
+    parse_entry,
+    parse_manifest,
+    read_json,
+    read_manifest,
+    suffix,
+    write_json,
+)
+
+CATALOG = "assistant_catalog"
+LEASE_SECONDS = 300.0  # an ingest lease not renewed for this long is a crashed ingest's
+
+
+class Catalog(Protocol):
+    def read(self, staged: bool = False) -> Manifest | None: ...
+    def write(self, manifest: Manifest, staged: bool = False) -> None: ...
+    def promote(self) -> None: ...
+    def discard_staged(self) -> None: ...
+    def entries(self, generation: str) -> ReportEntries: ...
+    def drop_entries(self, generation: str) -> None: ...
+    def version(self) -> str: ...
+    def lock(self) -> Iterator[None]: ...
+
+
+def catalog_for(index_dir: Path, chroma_url: str | None) -> "Catalog":
+    return ChromaCatalog(index_dir, chroma_url) if chroma_url else FolderCatalog(index_dir)
+
+
+def _entry_name(doc_id: str) -> str:
+    return hashlib.sha1(doc_id.encode()).hexdigest()[:24]
+
+
+# --- files in the index folder ----------------------------------------------------------
+class FolderCatalog:
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+
+    def read(self, staged: bool = False) -> Manifest | None:
+        return read_manifest(self.index_dir, STAGED if staged else MANIFEST)
+
+    def write(self, manifest: Manifest, staged: bool = False) -> None:
+        write_json(self.index_dir / (STAGED if staged else MANIFEST), manifest)
+
+    def promote(self) -> None:
+        (self.index_dir / STAGED).replace(self.index_dir / MANIFEST)
+
+    def discard_staged(self) -> None:
+        (self.index_dir / STAGED).unlink(missing_ok=True)
+
+    def entries(self, generation: str) -> ReportEntries:
+        return ReportEntries(_FolderEntries(self.index_dir / f"reports{suffix(generation)}", self.index_dir))
+
+    def drop_entries(self, generation: str) -> None:
+        shutil.rmtree(self.index_dir / f"reports{suffix(generation)}", ignore_errors=True)
+
+    def version(self) -> str:
+        try:
+            st = (self.index_dir / MANIFEST).stat()
+        except OSError:
+            return ""
+        return f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """One ingest at a time per index folder (an advisory lock on a file in it); a
+        second one is refused rather than left to interleave its writes with the first."""
+        import fcntl
+
+        ensure_folder(self.index_dir)
+        with open(self.index_dir / ".ingest.lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexBusyError(
+                    f"another ingest is writing the index at {self.index_dir}; wait for it to finish and run this "
+                    "one again"
+                ) from None
+            yield
+
+
+class _FolderEntries:
+    def __init__(self, folder: Path, index_dir: Path) -> None:
+        self.folder = folder
+        self.index_dir = index_dir
+
+    def load_all(self) -> list[DocumentEntry]:
+        if not self.folder.is_dir():
+            return []
+        paths = sorted(self.folder.glob("*.json"))
+        return [parse_entry(read_json(p, self.index_dir), str(p), self.index_dir) for p in paths]
+
+    def put(self, entry: DocumentEntry) -> None:
+        self.folder.mkdir(exist_ok=True)
+        write_json(self.folder / f"{_entry_name(entry['doc_id'])}.json", entry)
+
+    def remove(self, doc_id: str) -> None:
+        (self.folder / f"{_entry_name(doc_id)}.json").unlink(missing_ok=True)
+
+
+# --- records on a shared Chroma server ---------------------------------------------------
+_MANIFEST_ID, _STAGED_ID, _LOCK_ID = "manifest", "manifest.rebuild", "ingest.lock"
+_PLACE = [1.0]  # Chroma stores a vector with every record; catalog records need none
+
+
+class ChromaCatalog:
+    def __init__(self, index_dir: Path, chroma_url: str) -> None:
+        self.index_dir = index_dir
+        self.where = chroma_url
+        self._records = chroma.catalog_collection(index_dir, chroma_url, CATALOG)
+        self._lease: str | None = None  # this process's lease, while it ingests
+        self._renewed = 0.0
+
+    def _get(self, record: str) -> dict | None:
+        got = self._records.get(ids=[record], include=["metadatas"])
+        return got["metadatas"][0] if got["ids"] else None
+
+    def _put(self, record: str, meta: dict) -> None:
+        self._records.upsert(ids=[record], embeddings=[_PLACE], metadatas=[meta])
+
+    def read(self, staged: bool = False) -> Manifest | None:
+        record = _STAGED_ID if staged else _MANIFEST_ID
+        meta = self._get(record)
+        if meta is None:
+            return None
+        where = f"the catalog record {record!r} on {self.where}"
+        try:
+            raw = json.loads(meta["json"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexCorruptError(f"cannot read {where} ({exc}); run `assistant ingest --rebuild`") from None
+        return parse_manifest(raw, where, self.index_dir)
+
+    def write(self, manifest: Manifest, staged: bool = False) -> None:
+        self.renew()
+        meta = {"json": json.dumps(manifest, ensure_ascii=False), "version": uuid.uuid4().hex}
+        self._put(_STAGED_ID if staged else _MANIFEST_ID, meta)
+
+    def promote(self) -> None:
+        staged = self._get(_STAGED_ID)
+        if staged is None:
+            raise IndexCorruptError(f"no staged rebuild to commit on {self.where}")
+        self._put(_MANIFEST_ID, {**staged, "version": uuid.uuid4().hex})  # one record write: atomic
+        self.discard_staged()
+
+    def discard_staged(self) -> None:
+        self._records.delete(ids=[_STAGED_ID])
+
+    def entries(self, generation: str) -> ReportEntries:
+        return ReportEntries(_ChromaEntries(self, generation))
+
+    def drop_entries(self, generation: str) -> None:
+        self._records.delete(where={"$and": [{"kind": "report"}, {"generation": generation}]})
+
+    def version(self) -> str:
+        meta = self._get(_MANIFEST_ID)
+        return str(meta.get("version", "")) if meta else ""
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """One ingest at a time on the Chroma server: a lease record, renewed as the
+        ingest writes, that another ingest refuses to take while it is fresh."""
+        held = self._get(_LOCK_ID)
+        if held and float(held.get("expires", 0)) > time.time():
+            raise IndexBusyError(
+                f"another ingest (on {held.get('host', '?')}) is writing the shared index on {self.where}; wait "
+                "for it to finish and run this one again"
+            )
+        mine = uuid.uuid4().hex
+        self._put(_LOCK_ID, {"owner": mine, "host": socket.gethostname(), "expires": time.time() + LEASE_SECONDS})
+        time.sleep(0.2)  # a second ingest that wrote its lease at the same moment: the last write wins
+        if (self._get(_LOCK_ID) or {}).get("owner") != mine:
+            raise IndexBusyError(f"another ingest took the shared index on {self.where} at the same moment")
+        self._lease, self._renewed = mine, time.monotonic()
+        try:
+            yield
+        finally:
+            if (self._get(_LOCK_ID) or {}).get("owner") == mine:
+                self._records.delete(ids=[_LOCK_ID])
+            self._lease = None
+
+    def renew(self) -> None:
+        """Keep this ingest's lease fresh (called as it writes)."""
+        if self._lease and time.monotonic() - self._renewed > LEASE_SECONDS / 10:
+            expires = time.time() + LEASE_SECONDS
+            self._put(_LOCK_ID, {"owner": self._lease, "host": socket.gethostname(), "expires": expires})
+            self._renewed = time.monotonic()
+
+
+class _ChromaEntries:
+    def __init__(self, catalog: ChromaCatalog, generation: str) -> None:
+        self.catalog = catalog
+        self.generation = generation
+
+    def _id(self, doc_id: str) -> str:
+        return f"report/{self.generation}/{_entry_name(doc_id)}"
+
+    def load_all(self) -> list[DocumentEntry]:
+        where = {"$and": [{"kind": "report"}, {"generation": self.generation}]}
+        out = []
+        for page in chroma.pages(self.catalog._records, ["metadatas"], where):
+            for record, meta in zip(page["ids"], page["metadatas"]):
+                place = f"the catalog record {record!r} on {self.catalog.where}"
+                try:
+                    raw = json.loads(meta["json"])
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise IndexCorruptError(f"cannot read {place} ({exc}); run `assistant ingest --rebuild`") from None
+                out.append(parse_entry(raw, place, self.catalog.index_dir))
+        return out
+
+    def put(self, entry: DocumentEntry) -> None:
+        self.catalog.renew()
+        meta = {"kind": "report", "generation": self.generation, "doc_id": entry["doc_id"],
+                "json": json.dumps(entry, ensure_ascii=False)}  # fmt: skip
+        self.catalog._put(self._id(entry["doc_id"]), meta)
+
+    def remove(self, doc_id: str) -> None:
+        self.catalog._records.delete(ids=[self._id(doc_id)])
