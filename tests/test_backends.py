@@ -15,6 +15,12 @@ from assistant import Assistant
 from assistant.evaluation import contains_answer
 
 QUESTION = "31 دسمبر 2023 تک دفتر کو کتنی آنے والی دستاویزات موصول ہوئی ہیں؟"
+NEW_REPORT = (
+    "کوانگ نگائی میں تعلیم کی کانفرنس\n\n"
+    "کانفرنس میں بتایا گیا کہ کوانگ نگائی صوبے میں اس وقت 4,321 سرکاری اسکول کام کر رہے ہیں۔ "
+    "صوبائی محکمہ تعلیم نے اساتذہ کی تربیت کا نیا منصوبہ بھی پیش کیا۔\n"
+)
+NEW_QUESTION = "کوانگ نگائی صوبے میں کتنے سرکاری اسکول کام کر رہے ہیں؟"
 
 
 def test_sentence_transformers_backend(fresh, st_model_path):
@@ -102,13 +108,16 @@ def test_two_servers_share_one_chroma(tmp_path, corpus_copy, chroma_server):
 
             report = corpus / "002_3524ae84067e7f36.txt"
             report.write_text(report.read_text(encoding="utf-8").replace("55,279", "61,004"), encoding="utf-8")
+            (corpus / "new.txt").write_text(NEW_REPORT, encoding="utf-8")
             changed = _cli("ingest", env=writer)
-            assert changed.returncode == 0 and "1 updated" in changed.stdout
+            assert changed.returncode == 0 and "1 added, 1 updated" in changed.stdout
             deadline = time.monotonic() + 30
-            while (got := http.post("/api/ask", json={"question": QUESTION}).json()["answer"]) != "61,004":
-                assert time.monotonic() < deadline, got
+            while http.get("/api/health").json()["reports"] != 6:  # the reader reloads the catalog
+                assert time.monotonic() < deadline
                 time.sleep(0.5)
-            assert http.get("/api/health").json()["reports"] == 5
+            assert http.post("/api/ask", json={"question": QUESTION}).json()["answer"] == "61,004"
+            new = http.post("/api/ask", json={"question": NEW_QUESTION}).json()
+            assert new["answer"] == "4,321" and new["citations"][0]["doc_id"] == "new.txt"
     finally:
         server.terminate()
         server.wait(timeout=30)

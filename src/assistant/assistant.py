@@ -48,9 +48,10 @@ class Assistant:
         with self._lock:
             if self._index is None:
                 self._use(SearchIndex.open(self.settings.index_dir, self._embedding_id, self.settings.chroma_url))
-            else:
-                self._index.refresh()  # another process's ingest (at most once a second)
-            return self._index
+                return self._index
+            index = self._index
+        index.refresh()  # another process's finished ingest (asked at most once a second)
+        return index
 
     def _use(self, index: SearchIndex) -> None:
         self._index = index
@@ -96,15 +97,18 @@ class Assistant:
             index = SearchIndex.create_or_open(
                 settings.index_dir, self._embedding_id, dimension, settings.chroma_url, rebuild, catalog
             )
-            report = ingest(
-                index,
-                self.embeddings,
-                paths,
-                settings.corpus_dir,
-                settings.chunk_size,
-                settings.chunk_overlap,
-                progress,
-            )
+            try:
+                report = ingest(
+                    index,
+                    self.embeddings,
+                    paths,
+                    settings.corpus_dir,
+                    settings.chunk_size,
+                    settings.chunk_overlap,
+                    progress,
+                )
+            finally:  # what it finished is live, also when it failed: servers reload once
+                index.publish()
         self._use(index)
         return report
 

@@ -10,10 +10,11 @@
   (Chroma has no compare-and-set, so two ingests started within the same fraction of a
   second could both pass; the README says to run ingest from one place).
 
-Readers notice an ingest through `version()`, which changes whenever the manifest is
-written: at the start and the end of every ingest, and when a rebuild is committed.
-Reports written in between are picked up at the end."""
+Readers notice an ingest through `version()`, which an ingest changes once, when it
+ends (`publish`, also after a failed ingest, whose finished reports are live): a
+server reloads once per ingest, never halfway through one."""
 
+import fcntl
 import hashlib
 import json
 import shutil
@@ -43,6 +44,7 @@ from .manifest import (
 )
 
 CATALOG = "assistant_catalog"
+_PUBLISHED, _LOCK_FILE = ".published", ".ingest.lock"  # in an index folder
 LEASE_SECONDS = 300.0  # an ingest lease not renewed for this long is a crashed ingest's
 
 
@@ -54,6 +56,8 @@ class Catalog(Protocol):
     def entries(self, generation: str) -> ReportEntries: ...
     def drop_entries(self, generation: str) -> None: ...
     def version(self) -> str: ...
+    def publish(self) -> None: ...
+    def ingesting(self) -> bool: ...
     def lock(self) -> Iterator[None]: ...
 
 
@@ -90,19 +94,32 @@ class FolderCatalog:
 
     def version(self) -> str:
         try:
-            st = (self.index_dir / MANIFEST).stat()
+            return (self.index_dir / _PUBLISHED).read_text(encoding="utf-8")
         except OSError:
             return ""
-        return f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+
+    def publish(self) -> None:
+        try:
+            (self.index_dir / _PUBLISHED).write_text(uuid.uuid4().hex, encoding="utf-8")
+        except OSError:  # a read-only folder: nothing was ingested into it either
+            pass
+
+    def ingesting(self) -> bool:
+        try:
+            with open(self.index_dir / _LOCK_FILE, "a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        return False
 
     @contextmanager
     def lock(self) -> Iterator[None]:
         """One ingest at a time per index folder (an advisory lock on a file in it); a
         second one is refused rather than left to interleave its writes with the first."""
-        import fcntl
-
         ensure_folder(self.index_dir)
-        with open(self.index_dir / ".ingest.lock", "w") as handle:
+        with open(self.index_dir / _LOCK_FILE, "w") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -133,7 +150,7 @@ class _FolderEntries:
 
 
 # --- records on a shared Chroma server ---------------------------------------------------
-_MANIFEST_ID, _STAGED_ID, _LOCK_ID = "manifest", "manifest.rebuild", "ingest.lock"
+_MANIFEST_ID, _STAGED_ID, _LOCK_ID, _VERSION_ID = "manifest", "manifest.rebuild", "ingest.lock", "published"
 _PLACE = [1.0]  # Chroma stores a vector with every record; catalog records need none
 
 
@@ -166,14 +183,16 @@ class ChromaCatalog:
 
     def write(self, manifest: Manifest, staged: bool = False) -> None:
         self.renew()
-        meta = {"json": json.dumps(manifest, ensure_ascii=False), "version": uuid.uuid4().hex}
-        self._put(_STAGED_ID if staged else _MANIFEST_ID, meta)
+        self._put(_STAGED_ID if staged else _MANIFEST_ID, {"json": json.dumps(manifest, ensure_ascii=False)})
 
     def promote(self) -> None:
+        """The staged manifest becomes the live one (one record write). Its staged copy
+        is removed after; a crash in between leaves a staged record naming the live
+        generation, which `SearchIndex` recognises and never drops."""
         staged = self._get(_STAGED_ID)
         if staged is None:
             raise IndexCorruptError(f"no staged rebuild to commit on {self.where}")
-        self._put(_MANIFEST_ID, {**staged, "version": uuid.uuid4().hex})  # one record write: atomic
+        self._put(_MANIFEST_ID, staged)
         self.discard_staged()
 
     def discard_staged(self) -> None:
@@ -186,8 +205,15 @@ class ChromaCatalog:
         self._records.delete(where={"$and": [{"kind": "report"}, {"generation": generation}]})
 
     def version(self) -> str:
-        meta = self._get(_MANIFEST_ID)
+        meta = self._get(_VERSION_ID)
         return str(meta.get("version", "")) if meta else ""
+
+    def publish(self) -> None:
+        self._put(_VERSION_ID, {"version": uuid.uuid4().hex})
+
+    def ingesting(self) -> bool:
+        held = self._get(_LOCK_ID)
+        return bool(held) and float(held.get("expires", 0)) > time.time()
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -213,8 +239,12 @@ class ChromaCatalog:
             self._lease = None
 
     def renew(self) -> None:
-        """Keep this ingest's lease fresh (called as it writes)."""
+        """Keep this ingest's lease fresh (called as it writes); stop if it was lost (it
+        lapsed and another ingest took it) rather than write beside that ingest. Lease
+        times are wall-clock: the hosts' clocks must agree to within minutes."""
         if self._lease and time.monotonic() - self._renewed > LEASE_SECONDS / 10:
+            if (self._get(_LOCK_ID) or {}).get("owner") != self._lease:
+                raise IndexBusyError(f"this ingest's lease on {self.where} lapsed and another ingest took it; stopped")
             expires = time.time() + LEASE_SECONDS
             self._put(_LOCK_ID, {"owner": self._lease, "host": socket.gethostname(), "expires": expires})
             self._renewed = time.monotonic()

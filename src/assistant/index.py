@@ -27,7 +27,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import chroma
-from .catalog import Catalog, catalog_for
+from .catalog import Catalog, FolderCatalog, catalog_for
 from .chroma import ChunkStore, chunk_metadata, collection_names
 from .chunking import Chunk, Span, sentence_id
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
@@ -36,6 +36,7 @@ from .manifest import FORMAT, DocumentEntry, Manifest, ensure_folder, suffix
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 1.0  # how often a server asks the catalog whether another process ingested
+SWITCH_GRACE_SECONDS = 3.0  # after a shared rebuild is committed, before the old generation is dropped
 
 
 class SearchIndex:
@@ -53,6 +54,7 @@ class SearchIndex:
         self.chunks: ChunkStore | None = None
         self._lexical: LexicalIndex | None = None
         self._lock = threading.Lock()  # the lexical index is loaded once, by one thread
+        self._refreshing = threading.Lock()  # one thread asks the catalog; the others go on answering
         self._version = catalog.version()
         self._checked = time.monotonic()
 
@@ -69,17 +71,24 @@ class SearchIndex:
     def open(cls, index_dir: Path, embedding: str, chroma_url: str | None = None) -> "SearchIndex":
         catalog = catalog_for(index_dir, chroma_url)
         manifest = catalog.read()
+        if manifest is None and chroma_url and FolderCatalog(index_dir).read() is not None:
+            raise IndexMissingError(
+                f"the index folder {index_dir} was built for the Chroma server at {chroma_url} by an older version; "
+                "run `assistant ingest` once to move its catalog onto the server"
+            )
         if manifest is None:
             where = f"on the Chroma server at {chroma_url}" if chroma_url else f"at {index_dir}"
             raise IndexMissingError(f"no index {where}; run `assistant ingest` first")
         index = cls(index_dir, manifest, catalog, chroma_url)
         index._check_embedding(embedding)
         index.reports.load()
+        index._open_collections(embedding, create=False)
+        if catalog.ingesting():  # another process is writing it: serve what is there, reload when it ends
+            return index
         if writing := index.unfinished():
             raise IndexCorruptError(
                 f"the last ingest stopped while writing {writing[0]!r}; run `assistant ingest` to repair"
             )
-        index._open_collections(embedding, create=False)
         count, expected = index.collection.count(), index.chunk_count
         if count != expected:
             raise IndexCorruptError(
@@ -109,6 +118,8 @@ class SearchIndex:
         `commit`."""
         ensure_folder(index_dir)
         catalog = catalog or catalog_for(index_dir, chroma_url)
+        if chroma_url and not rebuild and catalog.read() is None:
+            _move_folder_catalog(index_dir, catalog)
         manifest = None if rebuild else catalog.read()
         if manifest is None:
             manifest = {"format": FORMAT, "embedding": embedding, "dimension": dimension, "chunking": None,
@@ -125,12 +136,16 @@ class SearchIndex:
         return index
 
     def refresh(self) -> bool:
-        """Pick up another process's ingest (at most once every REFRESH_SECONDS): True
-        when the index changed. Report entries are reloaded, a new generation's
-        collections opened; the lexical index follows on its next use."""
+        """Pick up another process's finished ingest (the catalog is asked at most once
+        every REFRESH_SECONDS, by one thread while the others answer): True when the
+        index changed. Report entries are reloaded and a new generation's collections
+        opened, all or nothing; the lexical index follows on its next use. A catalog
+        that cannot be read just now leaves the index as it was."""
         if self.staged or time.monotonic() - self._checked < REFRESH_SECONDS:
             return False
-        with self._lock:
+        if not self._refreshing.acquire(blocking=False):
+            return False
+        try:
             self._checked = time.monotonic()
             version = self.catalog.version()
             if version == self._version:
@@ -139,14 +154,32 @@ class SearchIndex:
             if manifest is None:  # deleted under the server: keep answering from what is open
                 return False
             self._check_embedding(self.embedding, manifest)
-            reopen = manifest["generation"] != self.generation
-            self.manifest = manifest
-            if reopen:
-                self._open_collections(self.embedding, create=False)
-            self.reports = self.catalog.entries(self.generation).load()
+            reports = self.catalog.entries(manifest["generation"]).load()
+            collections = (self.collection, self.sentences)
+            if manifest["generation"] != self.generation:
+                chunks, sentences = collection_names(manifest["generation"])
+                collections = tuple(chroma.open_collection(self.index_dir, self.chroma_url, self.embedding, False, name)
+                                    for name in (chunks, sentences))  # fmt: skip
+        except (IndexMismatchError, IndexCorruptError, IndexMissingError) as exc:
+            log.warning("the index changed but cannot be reloaded yet: %s", exc)
+            return False
+        except Exception as exc:  # noqa: BLE001 - a Chroma server that is briefly away
+            log.warning("cannot ask the catalog whether the index changed: %s", exc)
+            return False
+        finally:
+            self._refreshing.release()
+        with self._lock:
+            self.manifest, self.reports = manifest, reports
+            self.collection, self.sentences = collections
+            self.chunks = ChunkStore(self.collection)
             self._version = version
-            log.info("index changed by another ingest: %d reports, %d chunks", len(self.documents), self.chunk_count)
-            return True
+        log.info("index changed by another ingest: %d reports, %d chunks", len(self.documents), self.chunk_count)
+        return True
+
+    def publish(self) -> None:
+        """Tell every server reading this index that an ingest has ended."""
+        self.catalog.publish()
+        self._version = self.catalog.version()
 
     def _open_collections(self, embedding: str, create: bool) -> None:
         self.embedding = embedding
@@ -337,8 +370,6 @@ class SearchIndex:
 
     def save(self) -> None:
         self.catalog.write(self.manifest, staged=self.staged)
-        if not self.staged:
-            self._version = self.catalog.version()  # its own writes are no news to this index
 
     def commit(self) -> None:
         """Make a staged rebuild the live index, then drop the generation it replaced."""
@@ -354,7 +385,9 @@ class SearchIndex:
         self.save()
         self.catalog.promote()
         self.staged = False
-        self._version = self.catalog.version()
+        if self.chroma_url:  # other servers switch on their next question; let those in flight finish
+            self.publish()
+            time.sleep(SWITCH_GRACE_SECONDS)
         self.drop_retired()
 
     def drop_retired(self) -> None:
@@ -380,11 +413,28 @@ class SearchIndex:
         """Remove what an interrupted or refused rebuild left: its staged manifest, collections and entries."""
         try:
             left = self.catalog.read(staged=True)
+            live = self.catalog.read()
         except IndexCorruptError:
-            left = None
-        if left is not None and left.get("generation"):
-            self._drop_generation(left["generation"])
+            left, live = None, None
+        in_use = {live["generation"], live.get("retired")} if live else set()
+        if left is not None and left.get("generation") and left["generation"] not in in_use:
+            self._drop_generation(left["generation"])  # (a crash right after a commit leaves the live one staged)
         self.catalog.discard_staged()
+
+
+def _move_folder_catalog(index_dir: Path, catalog: Catalog) -> None:
+    """An index folder built for a Chroma server by an older version kept the catalog
+    in files: copy its manifest and report entries onto the server, so its vectors are
+    used rather than embedded again."""
+    folder = FolderCatalog(index_dir)
+    manifest = folder.read()
+    if manifest is None:
+        return
+    target = catalog.entries(manifest["generation"])
+    for entry in folder.entries(manifest["generation"]).load().entries.values():
+        target.write(entry)
+    catalog.write(manifest)
+    log.info("moved the catalog of %s onto the Chroma server", index_dir)
 
 
 def _chunk_of(sentence: Span, chunks: list[Chunk]) -> str:

@@ -55,6 +55,7 @@ class LexicalIndex:
         self._vocab: dict[str, int] = model.vocab_dict
         indptr = np.asarray(model.scores["indptr"])
         self._df = np.diff(indptr)  # documents each token occurs in
+        self._reports: dict[str, frozenset[str]] = {}  # token -> reports using it (see reports_with)
         n = len(ids)
         self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
 
@@ -100,13 +101,18 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
-    def reports_with(self, token: str) -> set[str]:
-        """The reports (doc ids) with a chunk that uses the token."""
-        at = self._vocab.get(token)
-        if at is None or at >= len(self._df):
-            return set()
-        indptr, indices = self._model.scores["indptr"], self._model.scores["indices"]
-        return {self._ids[i].rsplit("#", 1)[0] for i in indices[indptr[at] : indptr[at + 1]] if i < len(self._ids)}
+    def reports_with(self, token: str) -> frozenset[str]:
+        """The reports (doc ids) with a chunk that uses the token (cached: the index
+        never changes once built)."""
+        if token not in self._reports:
+            at = self._vocab.get(token)
+            found: frozenset[str] = frozenset()
+            if at is not None and at < len(self._df):
+                indptr, indices = self._model.scores["indptr"], self._model.scores["indices"]
+                postings = indices[indptr[at] : indptr[at + 1]]
+                found = frozenset(self._ids[i].rsplit("#", 1)[0] for i in postings if i < len(self._ids))
+            self._reports[token] = found
+        return self._reports[token]
 
     def idf(self, token: str) -> float:
         """Rarity of a token; a token the corpus never uses counts as the rarest."""

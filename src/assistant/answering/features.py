@@ -156,11 +156,8 @@ def _places_missing(q: Question, doc_id: str, bm25: LexicalIndex) -> float:
     report never names: a question about another province is not answered there."""
     if not q.places:
         return 0.0
-
-    def named(place: list[list[str]]) -> bool:
-        return all(any(doc_id in bm25.reports_with(t) for t in group) for group in place)
-
-    return sum(1 for place in q.places if not named(place)) / len(q.places)
+    missing = sum(1 for place in q.places if not all(any(doc_id in bm25.reports_with(t) for t in g) for g in place))
+    return missing / len(q.places)
 
 
 def _counted_missing(q: Question, context: str) -> float:

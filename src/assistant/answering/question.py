@@ -110,15 +110,61 @@ def is_compound(text: str) -> bool:
     return len(asked) >= 2 or bool(_SEVERAL.search(text) and _ASKING.search(text))
 
 
-_NAMED_BEFORE_HEAD = re.compile(r"((?:[A-Z][a-z]+[ -]){1,3})(?i:province|provincial|district|commune|city|town|ward)")
-_NAMED_AFTER_IN = re.compile(r"\b(?:in|of|at) ((?:[A-Z][a-z]+[ -]?){1,3})")
-
-
-_URDU_PROVINCE = re.compile(
-    r"(?<!\S)صوبہ ((?:[^\s،,؟?]+ ?){1,3}?)(?= میں| کے| کی| کا| کو| نے|[،,؟?]|$)|((?:[^\s،,؟?]+ ){1,3}?)صوب[ےہ](?!\S)"
-)
+_NAMED_BEFORE_HEAD = re.compile(r"((?:[A-Z][a-z]+[ -]){1,4})(?i:province|provincial|district|commune|city|town|ward)\b")
+_NAMED_AFTER_IN = re.compile(r"\b(?i:in|of|at) ((?:[A-Z][a-z]+[ -]?){1,3})")
 _NOT_A_NAME = STOPWORDS | {"کون", "سا", "سی", "سے", "کس", "کتنے", "کتنی", "کتنا", "کیا", "کہاں", "ہر"}
-_QUESTION_WORDS = {"which", "what", "whose", "the", "each", "every", "that", "this", "how", "in", "of", "at"}
+_LATIN_FUNCTION = set(
+    "which what whose the each every that this how in of at does do did is are was were for from to and on by has "
+    "have".split()
+)
+_PROVINCE_WORDS = {"صوبہ", "صوبے"}
+
+
+def _urdu_provinces(text: str) -> list[str]:
+    """Up to two words before `صوبے` / `صوبہ`, or after `صوبہ` when none stand before it,
+    stopping at punctuation, figures and function or question words."""
+
+    def name(words: list[str]) -> list[str]:
+        out = []
+        for word in words:
+            bare = word.strip(PUNCT)
+            if not bare or bare in _NOT_A_NAME or any(c.isdigit() for c in bare) or len(out) == 2:
+                break
+            out.append(bare)
+            if word != bare:  # punctuation ends the name
+                break
+        return out
+
+    words = text.split()
+    found = []
+    for i, word in enumerate(words):
+        if word.strip(PUNCT) not in _PROVINCE_WORDS:
+            continue
+        before = [] if i == 0 or words[i - 1] != words[i - 1].strip(PUNCT) else name(words[i - 1 :: -1])[::-1]
+        after = name(words[i + 1 :]) if word.startswith("صوبہ") and not before else []
+        if before or after:
+            found.append(" ".join(before or after))
+    return found
+
+
+def _latin_places(text: str) -> list[str]:
+    found = []
+    for m in _NAMED_BEFORE_HEAD.finditer(text):
+        words = m.group(1).replace("-", " ").split()
+        while words and (normalize(words[0]) in _LATIN_FUNCTION or normalize(words[0]) in ENGLISH_WORDS):
+            words.pop(0)
+        if words and not any(normalize(w) in ENGLISH_WORDS for w in words):
+            found.append(" ".join(words))
+    for m in _NAMED_AFTER_IN.finditer(text):
+        words = m.group(1).replace("-", " ").split()
+        known = []
+        for w in words:
+            if normalize(w) not in PLACE_WORDS:
+                break
+            known.append(w)
+        if known:
+            found.append(" ".join(known))
+    return found
 
 
 def named_places(text: str) -> list[list[list[str]]]:
@@ -126,17 +172,8 @@ def named_places(text: str) -> list[list[list[str]]]:
     word bridged to Urdu): Urdu provinces beside `صوبہ` / `صوبے` (`صوبہ ہا نام`), Latin ones
     before "province", "district" ..., and known place names after "in", "of", "at". A
     report that never names one of them does not answer the question."""
-    found = [m.group(1) or m.group(2) for m in _URDU_PROVINCE.finditer(text)]
-    found = [f for f in found if not set(f.split()) & _NOT_A_NAME]
-    for m in _NAMED_BEFORE_HEAD.finditer(text):
-        words = m.group(1).replace("-", " ").split()
-        if not any(normalize(w) in ENGLISH_WORDS or normalize(w) in _QUESTION_WORDS for w in words):
-            found.append(m.group(1))
-    for m in _NAMED_AFTER_IN.finditer(text):
-        if all(normalize(w) in PLACE_WORDS for w in m.group(1).replace("-", " ").split()):
-            found.append(m.group(1))
     out: list[list[list[str]]] = []
-    for name in found:
+    for name in _urdu_provinces(text) + _latin_places(text):
         groups = [bridged(t) for t in tokens(name)]
         if groups and groups not in out:
             out.append(groups)
