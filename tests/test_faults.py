@@ -91,6 +91,20 @@ def test_interrupted_rebuild_leaves_the_old_index_answering_and_is_cleaned_up(as
     assert live.ask(PARTY_MEMBERS).answer == "82"
 
 
+def test_a_crash_right_after_a_commit_never_costs_the_live_index(assistant, tmp_path):
+    """A commit that died after making the rebuild live but before removing its staged
+    copy leaves a staged manifest naming the live generation: the next rebuild must not
+    drop it as abandoned, even when that rebuild then fails."""
+    a = _copy(assistant, tmp_path)
+    a.ingest(rebuild=True)  # a live generation with a name, as every rebuild leaves
+    live = a.settings.index_dir / MANIFEST
+    shutil.copyfile(live, a.settings.index_dir / STAGED)  # the state such a crash leaves
+    a.embeddings = FailingEmbeddings(a.embeddings, poison="82 ارکان")
+    with pytest.raises(KeyboardInterrupt):
+        a.ingest(rebuild=True)
+    assert Assistant(a.settings).ask(COMMUNE_WORKERS).answer == "2،334"
+
+
 def test_reports_with_the_same_file_name_in_two_folders_both_stay(tmp_path):
     for folder, seed in (("a", "000_63192892e5e1be8e.txt"), ("b", "002_3524ae84067e7f36.txt")):
         (tmp_path / folder).mkdir()
