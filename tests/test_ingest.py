@@ -120,3 +120,36 @@ def test_lexical_index_follows_the_reports(assistant, tmp_path):
     assert after is not before and after.fingerprint == a.index.reports.fingerprint() != before.fingerprint
     reopened = Assistant(a.settings).index.bm25  # the rebuilt one was saved and is loaded as is
     assert reopened.fingerprint == after.fingerprint and reopened.scores("کمیون") == after.scores("کمیون")
+
+
+def test_a_changed_report_updates_the_lexical_index_in_place(fresh):
+    """A changed report costs that report: the saved lexical index is updated (its old
+    chunks out, its new ones in), not rebuilt, and scores as a full build of the same
+    chunks does, to within the drift of the corpus statistics kept from the last full
+    build. A removed report's chunks leave it the same way."""
+    from assistant.lexical import LexicalIndex
+
+    a, corpus = fresh
+    a.ingest()
+    edited = corpus / "002_3524ae84067e7f36.txt"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("55,279", "61,004"), encoding="utf-8")
+    a.ingest()
+    updated = a.index.bm25
+    assert updated.stats["stale"] > 0  # the update path, not a full build
+    assert len(updated) == a.index.chunk_count and updated.fingerprint == a.index.reports.fingerprint()
+    full = LexicalIndex.build(a.index._stored_tokens(), updated.fingerprint)
+    for query in ("کتنی آنے والی دستاویزات موصول ہوئی ہیں 61,004", "کمیون کی سطح پر کام", "مرکزی پارٹی آفس"):
+        got, want = updated.scores(query), full.scores(query)
+        assert set(got) == set(want) and all(abs(got[c] - want[c]) <= 0.02 * want[c] for c in want), query
+    assert a.ask("31 دسمبر 2023 تک دفتر کو کتنی آنے والی دستاویزات موصول ہوئی ہیں؟").answer == "61,004"
+    reopened = Assistant(a.settings).index.bm25  # the update was saved
+    assert reopened.stats == updated.stats and reopened.scores("مرکزی پارٹی") == updated.scores("مرکزی پارٹی")
+
+    (corpus / "004_956f9168c988626f.txt").unlink()
+    a.ingest()
+    after = a.index.bm25
+    assert after.stats["stale"] > updated.stats["stale"]  # updated again
+    full = LexicalIndex.build(a.index._stored_tokens(), after.fingerprint)
+    got, want = after.scores("مرکزی پارٹی آفس"), full.scores("مرکزی پارٹی آفس")
+    assert set(got) == set(want) and not any(c.startswith("004_") for c in got)
+    assert max(got, key=got.get) == max(want, key=want.get)

@@ -16,6 +16,7 @@ process's ingest by the catalog's version (`refresh`, at most once a second) and
 reloads the report entries, reopens the collections of a new generation, and rebuilds
 its lexical index from the tokens stored in Chroma, without a restart."""
 
+import json
 import logging
 import shutil
 import threading
@@ -213,15 +214,26 @@ class SearchIndex:
             self._lexical = self._load_or_build_lexical(progress)
 
     def _load_or_build_lexical(self, progress: bool) -> LexicalIndex:
+        """The saved lexical index when it is current; else the saved one updated with
+        the reports that changed since (their tokens read from Chroma); else, with none
+        saved or a fifth of it changed by updates, one built from every chunk's tokens."""
         folder = self.index_dir / f"lexical{suffix(self.generation)}"
         fingerprint = self.reports.fingerprint()
         saved = LexicalIndex.load(folder)
         if saved is not None and saved.fingerprint == fingerprint and len(saved) == self.chunk_count:
             return saved
-        bar = tqdm(
-            self._stored_tokens(), total=self.chunk_count, desc="lexical index", unit="chunk", disable=not progress
-        )
-        built = LexicalIndex.build(bar, fingerprint)
+        keys = {doc_id: _report_key(d) for doc_id, d in self.documents.items() if d["state"] == "done"}
+        built = None
+        if saved is not None and saved.report_keys and not saved.stale:
+            gone = {d for d, key in saved.report_keys.items() if keys.get(d) != key}
+            new = sorted(d for d, key in keys.items() if saved.report_keys.get(d) != key)
+            update = saved.updated(gone | set(new), list(self._stored_tokens(new)), fingerprint, keys)
+            if len(update) == self.chunk_count:  # else something outside ingest changed Chroma: build anew
+                built = update
+        if built is None:
+            bar = tqdm(self._stored_tokens(), total=self.chunk_count, desc="lexical index", unit="chunk",
+                       disable=not progress)  # fmt: skip
+            built = LexicalIndex.build(bar, fingerprint, keys)
         try:
             folder.parent.mkdir(parents=True, exist_ok=True)  # a server's first use of a shared index
             built.save(folder)
@@ -229,16 +241,22 @@ class SearchIndex:
             log.warning("cannot save the lexical index in %s (%s); it is kept in memory", folder, exc)
         return built
 
-    def _stored_tokens(self) -> Iterator[tuple[str, list[str]]]:
-        """Every chunk's BM25 tokens, as ingest stored them in Chroma, page by page."""
-        for page in chroma.pages(self.collection, ["metadatas"]):
-            for cid, meta in zip(page["ids"], page["metadatas"]):
-                if not isinstance((meta or {}).get("tokens"), str):
-                    raise IndexCorruptError(
-                        f"chunk {cid} in the index at {self.index_dir} has no stored tokens (built by an older "
-                        "version?); rebuild it with `assistant ingest --rebuild`"
-                    )
-                yield cid, meta["tokens"].split()
+    def _stored_tokens(self, doc_ids: list[str] | None = None) -> Iterator[tuple[str, list[str]]]:
+        """The BM25 tokens ingest stored in Chroma with each chunk, page by page: of every
+        chunk, or of the chunks of `doc_ids`."""
+        if doc_ids is None:
+            wheres: list[dict | None] = [None]
+        else:
+            wheres = [{"doc_id": {"$in": doc_ids[at : at + 500]}} for at in range(0, len(doc_ids), 500)]
+        for where in wheres:
+            for page in chroma.pages(self.collection, ["metadatas"], where):
+                for cid, meta in zip(page["ids"], page["metadatas"]):
+                    if not isinstance((meta or {}).get("tokens"), str):
+                        raise IndexCorruptError(
+                            f"chunk {cid} in the index at {self.index_dir} has no stored tokens (built by an "
+                            "older version?); rebuild it with `assistant ingest --rebuild`"
+                        )
+                    yield cid, meta["tokens"].split()
 
     def dense_search(self, vector: list[float], n: int) -> dict[str, float]:
         """Cosine similarity of the `n` nearest chunks."""
@@ -420,6 +438,11 @@ class SearchIndex:
         if left is not None and left.get("generation") and left["generation"] not in in_use:
             self._drop_generation(left["generation"])  # (a crash right after a commit leaves the live one staged)
         self.catalog.discard_staged()
+
+
+def _report_key(doc: DocumentEntry) -> str:
+    """What a report's chunks depend on: its content and how it was chunked."""
+    return f"{doc['sha256']}:{doc['chunks']}:{json.dumps(doc['chunking'], sort_keys=True)}"
 
 
 def _move_folder_catalog(index_dir: Path, catalog: Catalog) -> None:

@@ -5,6 +5,11 @@ the whole corpus in vectorised code. Our tokeniser and normaliser do the tokenis
 the scoring is Lucene's BM25 (k1 = 1.4, b = 0.75) in its classic form (times k1 + 1),
 the same scores as the hand-written loop it replaced.
 
+A changed report costs that report, not the corpus (`updated`): its old chunks leave
+the score matrix and its new ones are appended, scored with the corpus statistics of
+the last full build; once a fifth of the chunks changed that way, the next update is
+a full rebuild (`index.py`).
+
 Chroma's own sparse/BM25 index is not an option: single-node Chroma 1.5 refuses it
 ("Sparse vector indexing is not enabled in local")."""
 
@@ -14,6 +19,7 @@ import math
 import os
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,6 +31,7 @@ from .normalize import content_tokens, tokens
 
 K1, B = 1.4, 0.75
 IDS = "chunk_ids.json"
+STALE_SHARE = 0.2  # chunks changed by updates since the last full build, before a full rebuild
 log = logging.getLogger(__name__)
 
 
@@ -48,19 +55,31 @@ class LexicalIndex:
     """BM25 over the chunks of one index generation. Build with `build`, persist with
     `save`, reopen with `load`."""
 
-    def __init__(self, model: bm25s.BM25, ids: list[str], fingerprint: str) -> None:
+    def __init__(
+        self,
+        model: bm25s.BM25,
+        ids: list[str | None],
+        fingerprint: str,
+        report_keys: dict[str, str] | None = None,
+        stats: dict | None = None,
+    ) -> None:
         self._model = model
-        self._ids = ids
+        self._ids = ids  # a chunk's slot in the score matrix; None for a slot an update emptied
         self.fingerprint = fingerprint  # what the chunks were when it was built (see index.py)
+        self.report_keys = report_keys or {}  # each report's content key when its chunks were read
+        self.stats = stats or {"avgdl": 1.0, "stale": 0}  # of the last full build; chunks changed since
         self._vocab: dict[str, int] = model.vocab_dict
         indptr = np.asarray(model.scores["indptr"])
         self._df = np.diff(indptr)  # documents each token occurs in
-        self._reports: dict[str, frozenset[str]] = {}  # token -> reports using it (see reports_with)
-        n = len(ids)
+        self._live = sum(cid is not None for cid in ids)
+        n = self._live
         self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
+        self._reports: dict[str, frozenset[str]] = {}  # token -> reports using it (see reports_with)
 
     @classmethod
-    def build(cls, chunks: Iterable[tuple[str, list[str]]], fingerprint: str) -> "LexicalIndex":
+    def build(
+        cls, chunks: Iterable[tuple[str, list[str]]], fingerprint: str, report_keys: dict[str, str] | None = None
+    ) -> "LexicalIndex":
         """From (chunk id, tokens) pairs: the normalised tokens of each chunk's searchable
         text, stored with the chunk in Chroma at ingest (`chroma.chunk_metadata`)."""
         ids, corpus = [], []
@@ -72,13 +91,73 @@ class LexicalIndex:
             model.index(corpus, show_progress=False)  # the caller's bar shows reading the tokens
         else:
             model.index([[""]], show_progress=False)  # bm25s needs one document; it is never returned
-        return cls(model, ids, fingerprint)
+        avgdl = sum(map(len, corpus)) / len(corpus) if corpus else 1.0
+        return cls(model, ids, fingerprint, report_keys, {"avgdl": avgdl, "stale": 0})
+
+    def updated(
+        self, gone: set[str], added: list[tuple[str, list[str]]], fingerprint: str, report_keys: dict[str, str]
+    ) -> "LexicalIndex":
+        """A new index: this one without the chunks of the reports in `gone`, with the
+        `added` chunks appended. Kept scores stay as they are; added ones use the
+        current document frequencies and the average length of the last full build
+        (Lucene's BM25, as bm25s computes it). Costs the change, not the corpus."""
+        scores = self._model.scores
+        data, indices, indptr = (np.asarray(scores[k]) for k in ("data", "indices", "indptr"))
+        ids = list(self._ids)
+        emptied = [i for i, cid in enumerate(ids) if cid is not None and cid.rsplit("#", 1)[0] in gone]
+        for i in emptied:
+            ids[i] = None
+        columns = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+        keep = ~np.isin(indices, np.asarray(emptied, dtype=indices.dtype))
+        columns, indices, data = columns[keep], indices[keep], data[keep]
+
+        vocab = dict(self._vocab)
+        counts = [Counter(chunk_tokens or [""]) for _, chunk_tokens in added]
+        for token in {t for c in counts for t in c}:
+            vocab.setdefault(token, len(vocab))
+        df = np.bincount(columns, minlength=len(vocab))
+        for c in counts:
+            df[[vocab[t] for t in c]] += 1
+        n = sum(cid is not None for cid in ids) + len(added)
+        new_columns, new_docs, new_data = [], [], []
+        for (cid, _), c in zip(added, counts):
+            doc = len(ids)
+            ids.append(cid)
+            norm = K1 * ((1 - B) + B * sum(c.values()) / self.stats["avgdl"])
+            for token, tf in c.items():
+                f = int(df[vocab[token]])
+                new_columns.append(vocab[token])
+                new_docs.append(doc)
+                new_data.append(math.log(1 + (n - f + 0.5) / (f + 0.5)) * tf / (norm + tf))
+
+        columns = np.concatenate([columns, np.asarray(new_columns, dtype=columns.dtype)])
+        indices = np.concatenate([indices, np.asarray(new_docs, dtype=indices.dtype)])
+        data = np.concatenate([data, np.asarray(new_data, dtype=data.dtype)])
+        order = np.lexsort((indices, columns))
+        model = bm25s.BM25(k1=K1, b=B, method="lucene")
+        model.scores = {
+            "data": data[order],
+            "indices": indices[order],
+            "indptr": np.concatenate([[0], np.cumsum(np.bincount(columns, minlength=len(vocab)))]).astype(indptr.dtype),
+            "num_docs": len(ids),
+        }
+        model.vocab_dict = vocab
+        model.unique_token_ids_set = set(vocab.values())
+        model.nonoccurrence_array = None  # Lucene's BM25 scores nothing for an absent word
+        stats = {**self.stats, "stale": self.stats["stale"] + max(len(emptied), len(added))}
+        return LexicalIndex(model, ids, fingerprint, report_keys, stats)
+
+    @property
+    def stale(self) -> bool:
+        """Enough chunks changed since the last full build that it is time for another."""
+        return self.stats["stale"] > STALE_SHARE * max(1, self._live)
 
     def save(self, folder: Path) -> None:
         """Written to a temporary folder, then renamed into place: a reader never sees half an index."""
         tmp = folder.with_name(f"{folder.name}.tmp-{uuid.uuid4().hex[:8]}")  # two writers never share one
         self._model.save(str(tmp), show_progress=False)
-        (tmp / IDS).write_text(json.dumps({"ids": self._ids, "fingerprint": self.fingerprint}), encoding="utf-8")
+        saved = {"ids": self._ids, "fingerprint": self.fingerprint, "reports": self.report_keys, "stats": self.stats}
+        (tmp / IDS).write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
         old = folder.with_name(f"{folder.name}.old-{uuid.uuid4().hex[:8]}")
         if folder.exists():
             os.replace(folder, old)
@@ -91,15 +170,17 @@ class LexicalIndex:
         try:
             saved = json.loads((folder / IDS).read_text(encoding="utf-8"))
             ids, fingerprint = list(saved["ids"]), str(saved["fingerprint"])
+            report_keys, stats = dict(saved.get("reports") or {}), saved.get("stats")
             model = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             if folder.exists():
                 log.warning("lexical index at %s unreadable (%s); it will be rebuilt", folder, exc)
             return None
-        return cls(model, ids, fingerprint)
+        return cls(model, ids, fingerprint, report_keys, stats)
 
     def __len__(self) -> int:
-        return len(self._ids)
+        """Chunks in the index."""
+        return self._live
 
     def reports_with(self, token: str) -> frozenset[str]:
         """The reports (doc ids) with a chunk that uses the token (cached: the index
@@ -110,7 +191,9 @@ class LexicalIndex:
             if at is not None and at < len(self._df):
                 indptr, indices = self._model.scores["indptr"], self._model.scores["indices"]
                 postings = indices[indptr[at] : indptr[at + 1]]
-                found = frozenset(self._ids[i].rsplit("#", 1)[0] for i in postings if i < len(self._ids))
+                found = frozenset(
+                    cid.rsplit("#", 1)[0] for i in postings if i < len(self._ids) and (cid := self._ids[i]) is not None
+                )
             self._reports[token] = found
         return self._reports[token]
 
@@ -119,7 +202,7 @@ class LexicalIndex:
         at = self._vocab.get(token)
         if at is None or at >= len(self._df) or not self._df[at]:
             return self.max_idf
-        n, f = len(self._ids), int(self._df[at])
+        n, f = self._live, int(self._df[at])
         return math.log(1 + (n - f + 0.5) / (f + 0.5))
 
     def known(self, token: str) -> bool:
@@ -129,11 +212,12 @@ class LexicalIndex:
     def scores(self, query: str) -> dict[str, float]:
         """BM25 score of every chunk that shares at least one token with the query."""
         terms = sorted({t for t in query_terms(query) if self.known(t)})
-        if not terms or not self._ids:
+        if not terms or not self._live:
             return {}
         values = self._model.get_scores(terms)
         hits = np.flatnonzero(values[: len(self._ids)] > 0)
-        return {self._ids[i]: float(values[i]) * (K1 + 1) for i in hits}  # the classic form: tf * (k1 + 1) / ...
+        # the classic form: tf * (k1 + 1) / ...; an emptied slot has no postings, so never scores
+        return {cid: float(values[i]) * (K1 + 1) for i in hits if (cid := self._ids[i]) is not None}
 
     def coverage(self, query: str, text: str | None = None) -> float:
         """IDF-weighted share of the query's content tokens that occur in `text`
