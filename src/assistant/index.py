@@ -32,7 +32,7 @@ from .catalog import Catalog, FolderCatalog, catalog_for
 from .chroma import ChunkStore, chunk_metadata, collection_names
 from .chunking import Chunk, Span, sentence_id
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from .lexical import LexicalIndex
+from .lexical import STALE_SHARE, LexicalIndex
 from .manifest import FORMAT, DocumentEntry, Manifest, ensure_folder, suffix
 
 log = logging.getLogger(__name__)
@@ -224,12 +224,16 @@ class SearchIndex:
             return saved
         keys = {doc_id: _report_key(d) for doc_id, d in self.documents.items() if d["state"] == "done"}
         built = None
-        if saved is not None and saved.report_keys and not saved.stale:
-            gone = {d for d, key in saved.report_keys.items() if keys.get(d) != key}
-            new = sorted(d for d, key in keys.items() if saved.report_keys.get(d) != key)
-            update = saved.updated(gone | set(new), list(self._stored_tokens(new)), fingerprint, keys)
-            if len(update) == self.chunk_count:  # else something outside ingest changed Chroma: build anew
-                built = update
+        if saved is not None and saved.report_keys and len(saved):
+            unchanged = {d for d, key in keys.items() if saved.report_keys.get(d) == key}
+            held = saved.chunks_by_report()
+            gone = set(held) - unchanged
+            new = sorted(set(keys) - unchanged)
+            change = max(sum(held[d] for d in gone), sum(self.documents[d]["chunks"] for d in new))
+            if saved.stats["stale"] + change <= STALE_SHARE * self.chunk_count:  # else its statistics would drift
+                update = saved.updated(gone, list(self._stored_tokens(new)), fingerprint, keys)
+                if len(update) == self.chunk_count:  # else something outside ingest changed Chroma: build anew
+                    built = update
         if built is None:
             bar = tqdm(self._stored_tokens(), total=self.chunk_count, desc="lexical index", unit="chunk",
                        disable=not progress)  # fmt: skip

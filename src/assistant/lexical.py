@@ -31,7 +31,7 @@ from .normalize import content_tokens, tokens
 
 K1, B = 1.4, 0.75
 IDS = "chunk_ids.json"
-STALE_SHARE = 0.2  # chunks changed by updates since the last full build, before a full rebuild
+STALE_SHARE = 0.2  # share of chunks updates may change after a full build before the next one
 log = logging.getLogger(__name__)
 
 
@@ -98,9 +98,10 @@ class LexicalIndex:
         self, gone: set[str], added: list[tuple[str, list[str]]], fingerprint: str, report_keys: dict[str, str]
     ) -> "LexicalIndex":
         """A new index: this one without the chunks of the reports in `gone`, with the
-        `added` chunks appended. Kept scores stay as they are; added ones use the
-        current document frequencies and the average length of the last full build
-        (Lucene's BM25, as bm25s computes it). Costs the change, not the corpus."""
+        `added` chunks appended. Kept scores stay as they are; added ones use the current
+        document frequencies and the average length of the last full build (Lucene's
+        BM25, as bm25s computes it), so the caller keeps the change small (`STALE_SHARE`).
+        Costs the change, not the corpus."""
         scores = self._model.scores
         data, indices, indptr = (np.asarray(scores[k]) for k in ("data", "indices", "indptr"))
         ids = list(self._ids)
@@ -133,7 +134,7 @@ class LexicalIndex:
         columns = np.concatenate([columns, np.asarray(new_columns, dtype=columns.dtype)])
         indices = np.concatenate([indices, np.asarray(new_docs, dtype=indices.dtype)])
         data = np.concatenate([data, np.asarray(new_data, dtype=data.dtype)])
-        order = np.lexsort((indices, columns))
+        order = np.argsort(columns, kind="stable")  # kept entries are in (column, row) order, added rows come last
         model = bm25s.BM25(k1=K1, b=B, method="lucene")
         model.scores = {
             "data": data[order],
@@ -147,10 +148,9 @@ class LexicalIndex:
         stats = {**self.stats, "stale": self.stats["stale"] + max(len(emptied), len(added))}
         return LexicalIndex(model, ids, fingerprint, report_keys, stats)
 
-    @property
-    def stale(self) -> bool:
-        """Enough chunks changed since the last full build that it is time for another."""
-        return self.stats["stale"] > STALE_SHARE * max(1, self._live)
+    def chunks_by_report(self) -> dict[str, int]:
+        """How many chunks of each report the index holds."""
+        return Counter(cid.rsplit("#", 1)[0] for cid in self._ids if cid is not None)
 
     def save(self, folder: Path) -> None:
         """Written to a temporary folder, then renamed into place: a reader never sees half an index."""
