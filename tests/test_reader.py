@@ -176,6 +176,11 @@ def test_who_answers_are_names_from_the_cited_sentence(assistant, question):
         ("پانچ سالہ منصوبہ کن برسوں کا ہے؟", []),  # منصوبہ holds صوبہ but is no province
         ("اب تک صوبے میں کتنے ماڈل ہیں؟", []),
         ("Which district ranked first?", []),
+        ("In Lai Chau province, how many people work at the commune level?", [[["لائی"], ["چاؤ"]]]),
+        ("Does Lai Chau province have a one-stop unit?", [[["لائی"], ["چاؤ"]]]),
+        ("In Lao Cai, how many documents were received?", [[["لاؤ"], ["کائی"]]]),
+        ("کتنے اسکول کوانگ نگائی صوبے میں ہیں؟", [[["کوانگ"], ["نگائی"]]]),  # two words before صوبے, no more
+        ("2020 میں کوانگ نگائی صوبے میں کتنے اسکول تھے؟", [[["کوانگ"], ["نگائی"]]]),
     ],
 )
 def test_places_a_question_names(question, places):
