@@ -154,6 +154,19 @@ _MANIFEST_ID, _STAGED_ID, _LOCK_ID, _VERSION_ID = "manifest", "manifest.rebuild"
 _PLACE = [1.0]  # Chroma stores a vector with every record; catalog records need none
 
 
+def _record_json(meta: dict, where: str) -> object:
+    """The JSON a catalog record holds."""
+    try:
+        return json.loads(meta["json"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexCorruptError(f"cannot read {where} ({exc}); run `assistant ingest --rebuild`") from None
+
+
+def _fresh(lease: dict | None) -> bool:
+    """A lease record that has not lapsed."""
+    return bool(lease) and float(lease.get("expires", 0)) > time.time()
+
+
 class ChromaCatalog:
     def __init__(self, index_dir: Path, chroma_url: str) -> None:
         self.index_dir = index_dir
@@ -175,11 +188,7 @@ class ChromaCatalog:
         if meta is None:
             return None
         where = f"the catalog record {record!r} on {self.where}"
-        try:
-            raw = json.loads(meta["json"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise IndexCorruptError(f"cannot read {where} ({exc}); run `assistant ingest --rebuild`") from None
-        return parse_manifest(raw, where, self.index_dir)
+        return parse_manifest(_record_json(meta, where), where, self.index_dir)
 
     def write(self, manifest: Manifest, staged: bool = False) -> None:
         self.renew()
@@ -212,15 +221,14 @@ class ChromaCatalog:
         self._put(_VERSION_ID, {"version": uuid.uuid4().hex})
 
     def ingesting(self) -> bool:
-        held = self._get(_LOCK_ID)
-        return bool(held) and float(held.get("expires", 0)) > time.time()
+        return _fresh(self._get(_LOCK_ID))
 
     @contextmanager
     def lock(self) -> Iterator[None]:
         """One ingest at a time on the Chroma server: a lease record, renewed as the
         ingest writes, that another ingest refuses to take while it is fresh."""
         held = self._get(_LOCK_ID)
-        if held and float(held.get("expires", 0)) > time.time():
+        if _fresh(held):
             raise IndexBusyError(
                 f"another ingest (on {held.get('host', '?')}) is writing the shared index on {self.where}; wait "
                 "for it to finish and run this one again"
@@ -264,11 +272,7 @@ class _ChromaEntries:
         for page in chroma.pages(self.catalog._records, ["metadatas"], where):
             for record, meta in zip(page["ids"], page["metadatas"]):
                 place = f"the catalog record {record!r} on {self.catalog.where}"
-                try:
-                    raw = json.loads(meta["json"])
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise IndexCorruptError(f"cannot read {place} ({exc}); run `assistant ingest --rebuild`") from None
-                out.append(parse_entry(raw, place, self.catalog.index_dir))
+                out.append(parse_entry(_record_json(meta, place), place, self.catalog.index_dir))
         return out
 
     def put(self, entry: DocumentEntry) -> None:

@@ -51,6 +51,11 @@ def query_terms(query: str) -> list[str]:
     return [t for group in query_groups(query) for t in group]
 
 
+def _idf(n: int, df: int) -> float:
+    """Lucene's BM25 IDF, as bm25s computes it, of a token in `df` of `n` chunks."""
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
 class LexicalIndex:
     """BM25 over the chunks of one index generation. Build with `build`, persist with
     `save`, reopen with `load`."""
@@ -73,7 +78,7 @@ class LexicalIndex:
         self._df = np.diff(indptr)  # documents each token occurs in
         self._live = sum(cid is not None for cid in ids)
         n = self._live
-        self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
+        self.max_idf = _idf(n, 0) if n else 1.0
         self._reports: dict[str, frozenset[str]] = {}  # token -> reports using it (see reports_with)
 
     @classmethod
@@ -129,7 +134,7 @@ class LexicalIndex:
                 f = int(df[vocab[token]])
                 new_columns.append(vocab[token])
                 new_docs.append(doc)
-                new_data.append(math.log(1 + (n - f + 0.5) / (f + 0.5)) * tf / (norm + tf))
+                new_data.append(_idf(n, f) * tf / (norm + tf))
 
         columns = np.concatenate([columns, np.asarray(new_columns, dtype=columns.dtype)])
         indices = np.concatenate([indices, np.asarray(new_docs, dtype=indices.dtype)])
@@ -202,8 +207,7 @@ class LexicalIndex:
         at = self._vocab.get(token)
         if at is None or at >= len(self._df) or not self._df[at]:
             return self.max_idf
-        n, f = self._live, int(self._df[at])
-        return math.log(1 + (n - f + 0.5) / (f + 0.5))
+        return _idf(self._live, int(self._df[at]))
 
     def known(self, token: str) -> bool:
         at = self._vocab.get(token)

@@ -91,7 +91,6 @@ def sentence_features(
     rows = []
     for i, s in enumerate(sentences):
         lex = bm25.coverage(q.text, s.span.text)
-        have = set(figures(s.passage_text))
         rows.append(
             [
                 1.0,
@@ -108,11 +107,11 @@ def sentence_features(
                 passage_scores[s.passage] / best_passage,
                 1.0 if spans[i] else 0.0,
                 math.log1p(len(spans[i])),
-                len(wanted - have) / len(wanted) if wanted else 0.0,
+                _missing(wanted, figures(s.passage_text)),
                 1.0 if q.language == "en" else 0.0,
                 math.log1p(len(s.span.text)) / 6,
                 1.0 if _ADDRESSES_READER.search(s.span.text) else 0.0,
-                len(wanted - set(figures(s.context))) / len(wanted) if wanted else 0.0,
+                _missing(wanted, figures(s.context)),
                 _places_missing(q, s.doc_id, bm25),
             ]
         )
@@ -149,6 +148,11 @@ def answer_features(
         row["figures_missing_context"],
         row["place_missing"],
     ]
+
+
+def _missing(wanted: set[str], have: list[str]) -> float:
+    """Share of the figures the question names that `have` lacks."""
+    return len(wanted - set(have)) / len(wanted) if wanted else 0.0
 
 
 def _places_missing(q: Question, doc_id: str, bm25: LexicalIndex) -> float:
