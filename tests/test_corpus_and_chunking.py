@@ -53,7 +53,7 @@ def test_unreadable_files_are_reported_not_indexed(tmp_path):
     assert [r.doc_id for r in reports] == ["good.txt"]
     reasons = {s.path.name: s.reason for s in skipped}
     assert "not valid UTF-8" in reasons["latin1.txt"]
-    assert "not a text or Markdown file" in reasons["image.png"]
+    assert "not a report format" in reasons["image.png"]
     assert reasons["empty.md"] == "empty"
 
 

@@ -16,9 +16,12 @@ class Passage(BaseModel):
     title: str
     file: str
     source_url: str | None
-    start: int = Field(description="Character offset of the chunk in the original file.")
+    start: int = Field(description="Character offset of the chunk in the report's text.")
     end: int
     text: str
+    locations: list[tuple[int, str]] = Field(
+        default_factory=list, description="(offset, label): where pages or sections start (PDF, Word, HTML)."
+    )
     score: float = Field(description="Fused retrieval score.")
     lexical_score: float
     dense_score: float
@@ -33,8 +36,10 @@ class Citation(BaseModel):
     file: str
     source_url: str | None
     quote: str = Field(description="The supporting passage, verbatim from the report.")
-    start: int = Field(description="Character offset of the quote in the original file.")
+    start: int = Field(description="Character offset of the quote in the report's text (for PDF, Word and HTML "
+                       "files, the text as extracted).")  # fmt: skip
     end: int
+    location: str | None = Field(None, description="The page (PDF) or section and paragraph (Word, HTML) it is on.")
 
 
 class GroundingReport(BaseModel):

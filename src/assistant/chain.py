@@ -10,6 +10,7 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 
 from .answering import Answerer, Draft
 from .answers import Answer, Citation, Passage
+from .formats import location_at
 from .normalize import language
 
 
@@ -38,6 +39,7 @@ def cite(state: dict) -> Answer:
                 quote=ev.text,
                 start=ev.start,
                 end=ev.end,
+                location=location_at(p.locations, ev.start),
             )
         )
     return Answer(

@@ -4,6 +4,7 @@ and a vector per sentence in `reports_sentences`. Embedded in `index/chroma`, or
 `chroma run` server. Nothing reads or writes a whole collection in one call: SQLite
 inside Chroma limits the variables of one statement (32,766)."""
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,6 +93,7 @@ def chunk_metadata(chunk: Chunk, searchable: str) -> dict:
         "file": chunk.file,
         "source_url": chunk.source_url or "",
         "tokens": " ".join(tokens(searchable)),
+        **({"locations": json.dumps(chunk.locations, ensure_ascii=False)} if chunk.locations else {}),
     }
 
 
@@ -139,4 +141,5 @@ class ChunkStore:
 
 def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
     return Chunk(chunk_id=chunk_id, doc_id=meta["doc_id"], title=meta["title"], source_url=meta["source_url"] or None,
-                 file=meta["file"], start=meta["start"], end=meta["end"], text=text)  # fmt: skip
+                 file=meta["file"], start=meta["start"], end=meta["end"], text=text,
+                 locations=tuple((at, label) for at, label in json.loads(meta.get("locations") or "[]")))  # fmt: skip

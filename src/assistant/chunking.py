@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .corpus import Report, is_metadata_line
+from .formats import Location
 from .planted import addresses_reader
 
 VERSION = 4  # bump when chunk boundaries or what is embedded change (4: planted sentences left out)
@@ -30,6 +31,7 @@ class Chunk:
     start: int
     end: int
     text: str
+    locations: tuple[Location, ...] = ()  # the report's page / section starts that bear on this chunk
 
 
 def sentences(text: str, offset: int = 0) -> list[Span]:
@@ -107,6 +109,12 @@ def sentence_id(doc_id: str, start: int) -> str:
     return f"{doc_id}@{start}"
 
 
+def _locations_within(locations: tuple[Location, ...], start: int, end: int) -> tuple[Location, ...]:
+    """The location in effect at `start` and those that begin before `end`."""
+    before = [loc for loc in locations if loc[0] <= start][-1:]
+    return tuple(before + [loc for loc in locations if start < loc[0] < end])
+
+
 def chunk_report(report: Report, file: str, size: int, overlap: int) -> list[Chunk]:
     """Group sentences into chunks of about `size` characters, repeating `overlap`
     sentences between neighbours. Chunk text is the original slice of the report;
@@ -134,6 +142,7 @@ def chunk_report(report: Report, file: str, size: int, overlap: int) -> list[Chu
                 start=start,
                 end=end,
                 text=report.text[start:end],
+                locations=_locations_within(report.locations, start, end),
             )
         )
         if last + 1 >= len(units):

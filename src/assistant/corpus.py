@@ -1,5 +1,6 @@
-"""Loading reports from disk: UTF-8 text and Markdown only. Anything else, or bytes that
-do not decode, is reported by file name and skipped, never silently indexed."""
+"""Loading reports from disk: UTF-8 text and Markdown, saved web pages, Word and PDF
+files (`formats/`). Anything else, or a file its reader cannot use, is reported by
+file name with the reason and skipped, never silently indexed."""
 
 import hashlib
 import re
@@ -7,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CorpusPathError
+from .formats import MAX_BYTES, Location, reader_for
 
-SUFFIXES = (".txt", ".md", ".markdown")
-MAX_FILE_BYTES = 5_000_000
+MAX_FILE_BYTES = 5_000_000  # text and web pages; PDF and Word files: formats.MAX_BYTES
 TITLE_CHARS = 90
 
 _SOURCE_LINE = re.compile(r"^\s*ماخذ\s*:?\s*(?P<url>\S+)?\s*$")
@@ -25,6 +26,7 @@ class Report:
     source_url: str | None
     text: str
     sha256: str
+    locations: tuple[Location, ...] = ()  # where pages / sections start in `text` (PDF, Word, HTML)
 
 
 @dataclass(frozen=True)
@@ -63,27 +65,22 @@ def title_of(text: str, fallback: str) -> str:
 
 def read_report(path: Path, doc_id: str) -> Report:
     """Read one report; raises ValueError with a specific reason when it cannot be used."""
-    if path.suffix.lower() not in SUFFIXES:
-        raise ValueError(f"not a text or Markdown file (suffix {path.suffix or 'none'!r})")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ValueError(f"too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})")
+    reader = reader_for(path)
+    size, limit = path.stat().st_size, MAX_BYTES.get(path.suffix.lower(), MAX_FILE_BYTES)
+    if size > limit:
+        raise ValueError(f"too large ({size:,} bytes; limit {limit:,})")
     data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not valid UTF-8 (byte {exc.start}: {data[exc.start : exc.start + 1]!r})") from None
-    if "\x00" in text:
-        raise ValueError("contains NUL bytes; looks binary")
-    if not text.strip():
+    extracted = reader(path)
+    if not extracted.text.strip():
         raise ValueError("empty")
     return Report(
         doc_id=doc_id,
         path=path,
-        title=title_of(text, fallback=path.stem),
-        source_url=source_url(text),
-        text=text,
+        title=extracted.title or title_of(extracted.text, fallback=path.stem),
+        source_url=extracted.source_url or source_url(extracted.text),
+        text=extracted.text,
         sha256=hashlib.sha256(data).hexdigest(),
+        locations=extracted.locations,
     )
 
 

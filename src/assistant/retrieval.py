@@ -115,6 +115,7 @@ class HybridRetriever(BaseRetriever):
                     "source_url": s.chunk.source_url,
                     "start": s.chunk.start,
                     "end": s.chunk.end,
+                    "locations": list(s.chunk.locations),
                     "score": s.score,
                     "lexical_score": s.lexical,
                     "dense_score": s.dense,

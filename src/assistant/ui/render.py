@@ -68,6 +68,10 @@ def _link(url: str | None) -> str:
     return f'<a href="{escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{escape(url)}</a>'
 
 
+def _location(location: str | None) -> str:
+    return f', <bdi class="location">{escape(location)}</bdi>' if location else ""
+
+
 def sources_html(answer: Answer, searched: str) -> str:
     lang = answer.language
     html = [f'<div class="sources" dir="auto"><p class="searched">{SEARCHED[lang]}: <bdi>{escape(searched)}</bdi></p>']
@@ -79,7 +83,8 @@ def sources_html(answer: Answer, searched: str) -> str:
         html.append(
             f'<li class="source" id="source-{c.number}"><details open>'
             f'<summary><span class="num">[{c.number}]</span> <span class="title">{escape(c.title)}</span></summary>'
-            f'<div class="file">{FILE[lang]}: <bdi>{escape(c.file)}</bdi> ({c.start}–{c.end})</div>'
+            f'<div class="file">{FILE[lang]}: <bdi>{escape(c.file)}</bdi>{_location(c.location)} '
+            f"({c.start}–{c.end})</div>"
             f'<div class="url">{SOURCE[lang]}: {_link(c.source_url)}</div>'
             f'<blockquote dir="rtl">{highlight(c.quote, answer.answer)}</blockquote></details></li>'
         )

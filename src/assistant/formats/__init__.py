@@ -1,0 +1,35 @@
+"""Report formats: one reader per kind of file, chosen by suffix. Each returns the
+report's text and what the file says about itself (`base.Extracted`); anything a
+reader cannot use raises ValueError with the reason, and the file is skipped."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .base import Extracted, Location, location_at
+from .docx import read_docx
+from .html import read_html
+from .pdf import read_pdf
+from .text import read_text
+
+READERS: dict[str, Callable[[Path], Extracted]] = {
+    ".txt": read_text,
+    ".md": read_text,
+    ".markdown": read_text,
+    ".html": read_html,
+    ".htm": read_html,
+    ".pdf": read_pdf,
+    ".docx": read_docx,
+}
+SUFFIXES = tuple(READERS)
+MAX_BYTES = {".pdf": 50_000_000, ".docx": 50_000_000}  # others: corpus.MAX_FILE_BYTES
+
+
+def reader_for(path: Path) -> Callable[[Path], Extracted]:
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        kinds = ", ".join(SUFFIXES)
+        raise ValueError(f"not a report format this assistant reads (suffix {path.suffix or 'none'!r}; reads {kinds})")
+    return reader
+
+
+__all__ = ["Extracted", "Location", "MAX_BYTES", "READERS", "SUFFIXES", "reader_for", "location_at"]

@@ -1,0 +1,171 @@
+"""Text PDFs through pdfplumber (pdfminer.six), with the reading order rebuilt for
+right-to-left text.
+
+pdfminer gives each glyph with its position, in drawing order, and the Urdu in a PDF
+is drawn as it looks: right to left, with numbers and Latin words inside it drawn left
+to right. Reading a line from its right edge gives the Urdu in order; the numbers and
+Latin runs met on the way are read backwards and turned round, the way the Unicode
+bidirectional algorithm laid them out: digits after Urdu letters are Arabic numbers,
+which one `.`, `,`, `/` or `:` joins (85.59/100, 2،334) but a `-` does not (the
+range 2023-2025 is drawn as two numbers); Latin letters join across any punctuation
+and spaces (a URL, "Mosilization Movement"). Lines are joined into paragraphs by
+their spacing, and each page's start is a location ("page 2") for citations."""
+
+import re
+import unicodedata
+from pathlib import Path
+
+from .base import Extracted
+
+LINE_TOLERANCE = 2.0  # points between baselines still on one line
+PARAGRAPH_GAP = 1.15  # a gap this many times the usual line spacing starts a paragraph
+SHORT_LINE = 0.8  # a page's last line shorter than this share of the widest line ends its paragraph
+_NUMBER_JOINERS = set(".,،٬٫/:")
+_SENTENCE_END = tuple("۔؟!?.:")
+_OPEN_URL = re.compile(r"https?://\S*$")  # a line that ends inside a URL: the next Latin line goes on with it
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
+
+
+def _kind(char: str) -> str:
+    if char.isdigit():
+        return "D"
+    if char.isascii() and char.isalpha() or "\u00c0" <= char <= "\u024f":
+        return "L"
+    return "R" if char.isalpha() else "N"
+
+
+def _runs(visual: list[str], kinds: list[str]) -> list[tuple[int, int, bool]]:
+    """(first, last, left-to-right) segments of a line in reading order: each left-to-right
+    run whole, everything else a character at a time."""
+    runs: list[tuple[int, int, bool]] = []
+    i, n = 0, len(visual)
+    while i < n:
+        if kinds[i] not in "LD":
+            runs.append((i, i, False))
+            i += 1
+            continue
+        has_latin, j = kinds[i] == "L", i
+        while j + 1 < n:
+            k = j + 1
+            if kinds[k] in "LD":
+                has_latin |= kinds[k] == "L"
+                j = k
+                continue
+            end = k  # a stretch of punctuation or spaces: joined when what follows belongs
+            while end < n and kinds[end] == "N":
+                end += 1
+            if end >= n:
+                break
+            gap = visual[k:end]
+            if has_latin and kinds[end] == "L" or has_latin and kinds[end] == "D" and " " not in gap:
+                j = end
+            elif kinds[j] == "D" and kinds[end] == "D" and len(gap) == 1 and gap[0] in _NUMBER_JOINERS:
+                j = end
+            else:
+                break
+        runs.append((i, j, True))
+        i = j + 1
+    return runs
+
+
+def logical_line(visual: list[str], latin_follows: bool = False) -> str:
+    """One line's characters from right to left, as read; left-to-right runs turned round.
+    A line of Latin text alone reads left to right. When the next line goes on in Latin
+    (a URL broken over two lines), punctuation drawn after the line's last Latin run
+    (the `-` where it broke) belongs to that run's end."""
+    kinds = [_kind(c) for c in visual]
+    if "R" not in kinds and "L" in kinds:
+        return "".join(reversed(visual))
+    runs = _runs(visual, kinds)
+    tail = len(runs)
+    while tail and visual[runs[tail - 1][0]] == " ":
+        tail -= 1
+    if (
+        latin_follows
+        and tail
+        and runs[tail - 1][2]
+        and any(kinds[x] == "L" for x in range(runs[tail - 1][0], runs[tail - 1][1] + 1))
+    ):
+        first = tail - 1
+        while (
+            first and not runs[first - 1][2] and kinds[runs[first - 1][0]] == "N" and visual[runs[first - 1][0]] != " "
+        ):
+            first -= 1
+        if first < tail - 1:  # the punctuation joins the run, at its (logical) end
+            runs[first:tail] = [(runs[first][0], runs[tail - 1][1], True)]
+    return "".join("".join(reversed(visual[a : b + 1])) if ltr else visual[a] for a, b, ltr in runs)
+
+
+def _is_latin_line(visual: list[str]) -> bool:
+    kinds = {_kind(c) for c in visual}
+    return "R" not in kinds and "L" in kinds
+
+
+def _lines(page) -> list[tuple[float, str, float]]:
+    """(baseline, text, width) of each line, top to bottom. A vowel mark drawn above or below
+    its letter sits on the line nearest to it, never on a line of its own."""
+    rows: list[tuple[float, list[tuple[float, int, str, float]]]] = []
+    marks = []
+    for order, char in enumerate(page.chars):
+        baseline, entry = char["matrix"][5], (-char["x0"], -order, char["text"], char["x1"])  # ligatures share x0
+        if unicodedata.category(char["text"][:1]) == "Mn":
+            marks.append((baseline, entry))
+            continue
+        row = next((r for r in rows if abs(r[0] - baseline) < LINE_TOLERANCE), None)
+        if row is None:
+            row = (baseline, [])
+            rows.append(row)
+        row[1].append(entry)
+    for baseline, entry in marks:
+        if rows:
+            min(rows, key=lambda r: abs(r[0] - baseline))[1].append(entry)
+    rows.sort(key=lambda r: -r[0])
+    visual = [[c[2] for c in sorted(chars)] for _, chars in rows]
+    widths = [max(c[3] for c in chars) + max(c[0] for c in chars) for _, chars in rows]  # x1 - x0
+    follows = [_is_latin_line(v) for v in visual[1:]] + [False]
+    return [(b, logical_line(v, f).strip(), w) for (b, _), v, f, w in zip(rows, visual, follows, widths)]
+
+
+def read_pdf(path: Path) -> Extracted:
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    try:
+        with pdfplumber.open(path) as pdf:
+            pages = [_lines(page) for page in pdf.pages]
+            title = (pdf.metadata or {}).get("Title")
+    except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds for a broken file, pdfplumber wraps them
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
+        if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
+            raise ValueError("encrypted PDF: it needs a password; save an unprotected copy") from None
+        raise ValueError(f"not a readable PDF ({type(cause).__name__}: {str(cause)[:120]})") from None
+    if not any(line[1] for lines in pages for line in lines):
+        raise ValueError("no text layer (a scanned PDF?); it needs OCR before it can be read")
+    return _join(pages, title.strip() if isinstance(title, str) and title.strip() else None)
+
+
+def _join(pages: list[list[tuple[float, str, float]]], title: str | None) -> Extracted:
+    """Lines into paragraphs (one per line of the text), each page's start a location.
+    A paragraph ends where the space to the next line is wider than the document's
+    usual line spacing (its lower quartile, so a document of short paragraphs still
+    has one); over a page break, where the last line stops short of the full width."""
+    pages = [[line for line in lines if line[1]] for lines in pages]
+    full_width = max((w for lines in pages for *_, w in lines), default=0.0)
+    gaps = sorted(a[0] - b[0] for lines in pages for a, b in zip(lines, lines[1:]) if a[0] - b[0] > LINE_TOLERANCE)
+    usual = gaps[len(gaps) // 4] if gaps else 0.0
+    text, locations = "", []
+    last_width = 0.0
+    for number, lines in enumerate(pages, start=1):
+        for index, (baseline, line, width) in enumerate(lines):
+            if index == 0:  # a paragraph may go on over a page
+                new_paragraph = text.endswith(_SENTENCE_END) or last_width < full_width * SHORT_LINE
+            else:
+                new_paragraph = lines[index - 1][0] - baseline > usual * PARAGRAPH_GAP
+            if text:
+                url_goes_on = not new_paragraph and _OPEN_URL.search(text) and not _ARABIC_SCRIPT.search(line)
+                text += "" if url_goes_on else "\n" if new_paragraph else " "
+            if index == 0:
+                locations.append((len(text), f"page {number}"))
+            text += line
+            last_width = width
+    return Extracted(text=text, title=title, locations=tuple(locations))
