@@ -35,7 +35,8 @@ def format_answer(answer: Answer) -> str:
     lines += ["", f"{label['sources']}:"]
     for c in answer.citations:
         lines.append(f"  [{c.number}] {c.title}")
-        lines.append(f"      {label['file']}: {c.file} ({label['chars']} {c.start}–{c.end})")
+        where = f"{c.location}, " if c.location else ""
+        lines.append(f"      {label['file']}: {c.file} ({where}{label['chars']} {c.start}–{c.end})")
         lines.append(f"      {label['url']}: {c.source_url or '—'}")
         lines.append(f"      «{c.quote}»")
     return "\n".join(lines)
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--llm-backend", choices=("openai", "ollama"), help="LLM server kind (ASSISTANT_LLM_BACKEND)")
     parser.add_argument("--llm-base-url", help="LLM server URL (ASSISTANT_LLM_BASE_URL)")
     parser.add_argument("--llm-model", help="model name on the LLM server (ASSISTANT_LLM_MODEL)")
+    parser.add_argument("--data", dest="data_dir", type=Path, help="conversations folder (ASSISTANT_DATA_DIR)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", help="load reports into the index (incremental)")
@@ -74,7 +76,31 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--report", dest="report_dir", type=Path, default=Path("reports/eval"), help="where reports go")
     ev.add_argument("--thresholds", type=Path, default=Path("evals/thresholds.toml"), help="minimum metrics")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    feedback = sub.add_parser("feedback", help="answers staff marked 👎 in the chat")
+    fb_export = feedback.add_subparsers(dest="action", required=True).add_parser(
+        "export", help="write new 👎 answers as candidate eval items (JSONL) for a person to review"
+    )
+    fb_export.add_argument("--out", type=Path, default=Path("evals/candidates"), help="folder for the JSONL file")
+    conversations = sub.add_parser("conversations", help="saved chat conversations")
+    conv_export = conversations.add_subparsers(dest="action", required=True).add_parser(
+        "export", help="print a saved conversation as Markdown"
+    )
+    conv_export.add_argument("id", help="the conversation's id")
+    conv_export.add_argument("--user", default="", help="its owner's chat login (default: no login)")
     return parser
+
+
+def _conversations(settings: Settings, args: argparse.Namespace) -> int:
+    from .conversations import conversation_markdown, conversation_store, export_candidates
+
+    store = conversation_store(settings)
+    if args.command == "feedback":
+        path = export_candidates(store, args.out)
+        print(path if path else "no new 👎 feedback")
+    else:
+        print(conversation_markdown(store.get(args.id, args.user)), end="")
+    return 0
 
 
 def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
@@ -98,7 +124,7 @@ def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
 
 def _settings(args: argparse.Namespace) -> Settings:
     flags = ("index_dir", "corpus_dir", "embedding", "chroma_url", "top_k", "answerer", "llm_backend", "llm_base_url",
-             "llm_model", "chat_host", "chat_port", "chat_auth")  # fmt: skip
+             "llm_model", "chat_host", "chat_port", "chat_auth", "data_dir")  # fmt: skip
     return Settings(**{k: getattr(args, k) for k in flags if getattr(args, k, None) is not None})
 
 
@@ -111,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: invalid setting: {problems}", file=sys.stderr)
         return 2
     try:
+        if args.command in ("feedback", "conversations"):
+            return _conversations(settings, args)  # no index or embedding needed
         assistant = Assistant(settings)
         if args.command == "ingest":
             report = assistant.ingest(args.paths or None, rebuild=args.rebuild, progress=not args.no_progress)

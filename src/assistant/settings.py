@@ -56,13 +56,24 @@ class Settings(BaseSettings):
     chat_host: str = Field("127.0.0.1", description="Address the chat listens on.")
     chat_port: int = Field(7860, ge=0, le=65535, description="Port of the chat (0 = any free port).")
     chat_auth: str | None = Field(
-        None, description="Chat login as 'user:password'; required when chat_host is not a loopback address."
+        None,
+        description="Chat logins as 'user:password', several separated by commas; required when chat_host is not "
+        "a loopback address.",
     )
     chat_workers: int = Field(
         8, ge=1, le=64, description="Questions the chat answers at the same time (threads of one process)."
     )
     chat_queue_size: int = Field(
         200, ge=1, le=10_000, description="Questions the chat holds waiting; more are refused with 'busy'."
+    )
+    chat_admins: str | None = Field(
+        None, description="Comma-separated chat users who may upload reports from the chat (needs chat_auth)."
+    )
+    data_dir: Path = Field(
+        Path("data"), description="Folder for saved conversations and answer feedback (an SQLite database)."
+    )
+    upload_max_bytes: int = Field(
+        5_000_000, ge=1_000, le=100_000_000, description="Largest report file accepted from a chat upload."
     )
     api_token: str | None = Field(
         None,
