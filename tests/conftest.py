@@ -27,13 +27,15 @@ def require(module: str):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch):
-    """No ASSISTANT_* variable from the shell leaks into a test."""
+def _isolated_env(monkeypatch, tmp_path):
+    """No ASSISTANT_* variable from the shell leaks into a test, and no test writes
+    conversations into the project's own data folder."""
     import os
 
     for key in list(os.environ):
         if key.startswith("ASSISTANT_"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +49,8 @@ def corpus_copy(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def assistant(corpus_copy, tmp_path_factory) -> Assistant:
     """An assistant over the five reports (ingested once per test session)."""
-    a = Assistant(Settings(corpus_dir=corpus_copy, index_dir=tmp_path_factory.mktemp("index")))
+    a = Assistant(Settings(corpus_dir=corpus_copy, index_dir=tmp_path_factory.mktemp("index"),
+                           data_dir=tmp_path_factory.mktemp("data")))  # fmt: skip
     report = a.ingest()
     assert len(report.added) == 5 and not report.skipped
     return a
@@ -60,7 +63,7 @@ def fresh(tmp_path) -> tuple[Assistant, Path]:
     corpus.mkdir()
     for file in CORPUS.glob("*.txt"):
         shutil.copy(file, corpus / file.name)
-    return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index")), corpus
+    return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index", data_dir=tmp_path / "data")), corpus
 
 
 @pytest.fixture(scope="session")

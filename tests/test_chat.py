@@ -259,7 +259,7 @@ def test_login_is_throttled(assistant):
 
     port = free_port()
     served = Assistant(assistant.settings, chat_port=port, chat_auth="staff:right-horse")
-    throttle = LoginThrottle("staff", "right-horse", free_failures=3, lock_seconds=1.5, failure_pause=0.05)
+    throttle = LoginThrottle({"staff": "right-horse"}, free_failures=3, lock_seconds=1.5, failure_pause=0.05)
     app = launch(served, block=False, login=throttle)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http_client:
@@ -287,7 +287,7 @@ def test_login_lock_survives_a_flood_of_other_names():
 
     from assistant.ui.login import LoginThrottle
 
-    throttle = LoginThrottle("staff", "right-horse", free_failures=2, lock_seconds=60, failure_pause=0,
+    throttle = LoginThrottle({"staff": "right-horse"}, free_failures=2, lock_seconds=60, failure_pause=0,
                              max_accounts=50)  # fmt: skip
 
     async def attempts():

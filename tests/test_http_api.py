@@ -12,7 +12,7 @@ from assistant import Assistant
 
 require("gradio")
 from assistant.ui.app import launch  # noqa: E402
-from assistant.ui.login import LoginThrottle  # noqa: E402
+from assistant.ui.login import LoginThrottle, parse_logins  # noqa: E402
 
 COMMUNE = "کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟"
 TOKEN = "tool-token-123"
@@ -25,7 +25,7 @@ def _start(assistant, tmp_path_factory, **settings):
     served = Assistant(assistant.settings, index_dir=index, chat_port=port, **settings)
     login = None
     if served.settings.chat_auth:
-        login = LoginThrottle(*served.settings.chat_auth.split(":"), failure_pause=0)
+        login = LoginThrottle(parse_logins(served.settings.chat_auth), failure_pause=0)
     app = launch(served, block=False, login=login)
     return app, f"http://127.0.0.1:{port}/"
 

@@ -67,6 +67,11 @@ class SearchIndex:
     def generation(self) -> str:
         return self.manifest["generation"]
 
+    @property
+    def version(self) -> str:
+        """Which state of the index answers now: its generation and the last ingest published."""
+        return f"{self.generation or 'first'}/{self._version or 'unpublished'}"
+
     # --- opening -----------------------------------------------------------------
     @classmethod
     def open(cls, index_dir: Path, embedding: str, chroma_url: str | None = None) -> "SearchIndex":

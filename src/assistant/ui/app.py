@@ -6,15 +6,27 @@ the login is throttled (`login.py`). The HTTP API (`http_api.py`) is served besi
 
 import ipaddress
 import logging
+import re
+import tempfile
+from pathlib import Path
 
 import gradio as gr
 
 from ..answers import Answer
 from ..assistant import Assistant
+from ..conversations import (
+    Conversation,
+    ConversationNotFound,
+    ConversationStore,
+    conversation_markdown,
+    conversation_store,
+)
 from ..errors import AssistantError, IndexMissingError
+from ..formats import SUFFIXES
 from ..http_api import mount
-from .login import LoginThrottle
-from .render import chat_text, inert, sources_html
+from ..uploads import stage
+from .login import LoginThrottle, parse_logins
+from .render import chat_text, inert, sources_html, upload_summary
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +49,23 @@ h2, h3 {{ line-height: 2.2; padding-top: .3em; }}
 """
 
 
+REASONS = {  # shown -> stored with a 👎
+    "غلط عدد · Wrong figure": "wrong figure",
+    "غلط حوالہ · Wrong source": "wrong source",
+    "جواب نہیں دینا چاہیے تھا · Should have refused": "should have refused",
+    "دیگر · Other": "other",
+}
+NOT_SAVED = "This answer could not be saved to the conversation history (see the server log). / گفتگو محفوظ نہیں ہوئی۔"
+GONE = "That conversation no longer exists. / یہ گفتگو موجود نہیں۔"
+NOTHING_OPEN = "Open or start a conversation first. / پہلے کوئی گفتگو کھولیں۔"
+THANKS = "Thank you: your feedback was saved. / شکریہ، آپ کی رائے محفوظ ہو گئی۔"
+
+
+def safe_title(title: str) -> str:
+    """A conversation title as a file name."""
+    return re.sub(r"[^\w\- ]+", "_", title).strip(" _")[:60] or "conversation"
+
+
 def friendly_error(exc: Exception) -> str:
     """A short message with what to do; never a traceback."""
     if isinstance(exc, IndexMissingError):
@@ -46,12 +75,45 @@ def friendly_error(exc: Exception) -> str:
     return "⚠️ Something went wrong on the server; the details are in its log. Please try again."
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
-    def respond(message: str, history: list, turns: list):
+def _user(request: gr.Request | None) -> str:
+    """The chat login of the person asking ("" without a login)."""
+    return (getattr(request, "username", None) or "") if request else ""
+
+
+def _history(conversation: Conversation) -> list[dict]:
+    messages = []
+    for turn in conversation.turns:
+        messages.append({"role": "user", "content": inert(turn.question)})
+        messages.append({"role": "assistant", "content": chat_text(turn.answer)})
+    return messages
+
+
+def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[str] = frozenset()) -> gr.Blocks:
+    """The chat. Conversations are saved in `store`, each person's apart; `admins` may add reports."""
+
+    def choices(user: str) -> list[tuple[str, str]]:
+        return [(c.title or "…", c.id) for c in store.list(user)]
+
+    def save(user: str, conversation_id: str | None, message: str, standalone: str, answer: Answer):
+        """(conversation id, turn id) of the saved answer; a database failure costs the saving, not the answer."""
+        try:
+            conversation_id = conversation_id or store.create(user)
+            return conversation_id, store.add_turn(conversation_id, user, message, standalone, answer,
+                                                   assistant.index.version)  # fmt: skip
+        except ConversationNotFound:  # deleted in another tab: this answer starts a new conversation
+            return save(user, None, message, standalone, answer)
+        except AssistantError:
+            log.exception("could not save the conversation")
+            gr.Warning(NOT_SAVED)
+            return conversation_id, None
+
+    def respond(message: str, history: list, turns: list, conversation_id: str | None, turn_ids: list,
+                request: gr.Request):  # fmt: skip
         history = [*history, {"role": "user", "content": inert(message if isinstance(message, str) else "")}]
         history.append({"role": "assistant", "content": ""})
         answer: Answer | None = None
         written = ""
+        keep = (gr.skip(), gr.skip(), gr.skip(), gr.skip())
         try:
             standalone = assistant.rewrite(message, [t["standalone"] for t in turns])
             for piece in assistant.stream(standalone):
@@ -60,16 +122,21 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 else:
                     written += piece
                     history[-1]["content"] = inert(written)
-                    yield history, gr.skip(), turns, ""
+                    yield history, gr.skip(), turns, "", *keep
         except Exception as exc:  # shown to the user as a short message, logged in full
             if not isinstance(exc, AssistantError):
                 log.exception("chat request failed")
             history[-1]["content"] = friendly_error(exc)
-            yield history, "", turns, ""
+            yield history, "", turns, "", conversation_id, [*turn_ids, None], gr.skip(), gr.skip()
             return
         history[-1]["content"] = chat_text(answer)
         turns = [*turns, {"question": message, "standalone": standalone}]
-        yield history, sources_html(answer, standalone), turns, ""
+        user = _user(request)
+        conversation_id, turn_id = save(user, conversation_id, message, standalone, answer)
+        known = choices(user)
+        title = next((name for name, cid in known if cid == conversation_id), gr.skip())
+        listed = gr.update(choices=known, value=conversation_id)
+        yield history, sources_html(answer, standalone), turns, "", conversation_id, [*turn_ids, turn_id], listed, title
 
     def ask(question: str, previous_questions: list[str] | None = None) -> dict:
         """Answer one question (rewritten against the previous ones when it is a follow-up);
@@ -84,11 +151,120 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             return {"error": "InternalError", "message": friendly_error(RuntimeError())}
         return {"standalone_question": standalone, **answer.model_dump(mode="json")}
 
+    def start(request: gr.Request):
+        user = _user(request)
+        return gr.update(choices=choices(user), value=None), gr.update(visible=user in admins)
+
+    def open_conversation(conversation_id: str | None, request: gr.Request):
+        if not conversation_id:
+            return gr.skip()
+        try:
+            conversation = store.get(conversation_id, _user(request))
+        except ConversationNotFound:
+            gr.Warning(GONE)
+            return [], "", [], None, [], gr.update(choices=choices(_user(request)), value=None), ""
+        turns = [{"question": t.question, "standalone": t.standalone} for t in conversation.turns]
+        last = conversation.turns[-1] if conversation.turns else None
+        shown = sources_html(last.answer, last.standalone) if last else ""
+        ids = [t.id for t in conversation.turns]
+        return _history(conversation), shown, turns, conversation.id, ids, gr.skip(), conversation.title
+
+    def rename(conversation_id: str | None, title: str, request: gr.Request):
+        user = _user(request)
+        if not conversation_id:
+            raise gr.Error(NOTHING_OPEN)
+        try:
+            store.rename(conversation_id, user, title)
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from None
+        return gr.update(choices=choices(user), value=conversation_id)
+
+    def delete(conversation_id: str | None, request: gr.Request):
+        user = _user(request)
+        if conversation_id:
+            try:
+                store.delete(conversation_id, user)
+            except ConversationNotFound:
+                pass  # already gone (another tab)
+        return [], "", [], None, [], gr.update(choices=choices(user), value=None), ""
+
+    def export(conversation_id: str | None, request: gr.Request):
+        if not conversation_id:
+            raise gr.Error(NOTHING_OPEN)
+        try:
+            conversation = store.get(conversation_id, _user(request))
+        except ConversationNotFound:
+            raise gr.Error(GONE) from None
+        folder = Path(tempfile.mkdtemp(prefix="conversation-"))
+        path = folder / f"{safe_title(conversation.title)}.md"
+        path.write_text(conversation_markdown(conversation), encoding="utf-8")
+        return gr.update(value=str(path), visible=True)
+
+    def vote(turn_ids: list, history: list, data: gr.LikeData, request: gr.Request):
+        """👍 / 👎 on an answer: saved at once; a 👎 opens the box for what was wrong."""
+        if not isinstance(data.index, int):
+            return gr.skip(), gr.skip()
+        ordinal = sum(1 for m in history[: data.index] if m.get("role") == "assistant")
+        turn_id = turn_ids[ordinal] if ordinal < len(turn_ids) else None
+        liked = {True: "up", "Like": "up", "like": "up", False: "down", "Dislike": "down", "dislike": "down"}
+        verdict = liked.get(data.liked)
+        if turn_id is None or verdict is None:
+            return gr.skip(), gr.skip()
+        try:
+            store.set_feedback(turn_id, _user(request), verdict)
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from None
+        return turn_id, gr.update(visible=verdict == "down")
+
+    def explain(turn_id: int | None, reason: str | None, comment: str, request: gr.Request):
+        if turn_id is None:
+            return gr.update(visible=False), None, ""
+        try:
+            store.set_feedback(turn_id, _user(request), "down", REASONS.get(reason or ""), comment)
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from None
+        gr.Info(THANKS)
+        return gr.update(visible=False), None, ""
+
+    def add_reports(files: list[str] | None, request: gr.Request, progress=gr.Progress(track_tqdm=True)) -> str:  # noqa: B008
+        """Ingest uploaded reports (admins only); a summary of what was added and refused."""
+        if _user(request) not in admins:
+            raise gr.Error("Adding reports needs the admin role. / رپورٹس شامل کرنے کی اجازت نہیں۔")
+        if not files:
+            raise gr.Error("Choose one or more report files first. / پہلے فائلیں منتخب کریں۔")
+        settings = assistant.settings
+        copied, refused = stage([Path(f) for f in files], settings.corpus_dir, settings.upload_max_bytes)
+        report = None
+        if copied:
+            try:
+                report = assistant.ingest(copied, progress=True)
+            except AssistantError as exc:
+                raise gr.Error(str(exc)) from None
+        return upload_summary(report, refused)
+
     with gr.Blocks(title="Report assistant · رپورٹس اسسٹنٹ") as app:
         gr.Markdown("## رپورٹس سے پوچھیں · Ask the reports")
         with gr.Row():
+            with gr.Column(scale=1, min_width=220):
+                new_chat = gr.Button("نئی گفتگو · New chat", elem_id="new-chat")
+                listed = gr.Radio(label="گفتگوئیں · Conversations", choices=[], elem_id="conversations")
+                title = gr.Textbox(label="عنوان · Title", elem_id="title", max_lines=1)
+                with gr.Row():
+                    rename_button = gr.Button("نام بدلیں · Rename", elem_id="rename", size="sm")
+                    delete_button = gr.Button("حذف · Delete", elem_id="delete", size="sm", variant="stop")
+                export_button = gr.Button("Markdown میں محفوظ کریں · Export", elem_id="export", size="sm")
+                exported = gr.File(label="Markdown", visible=False, elem_id="exported", interactive=False)
+                with gr.Group(visible=False, elem_id="upload-panel") as upload_panel:
+                    files = gr.File(label="رپورٹس شامل کریں · Add reports", file_count="multiple",
+                                    file_types=list(SUFFIXES), elem_id="upload")  # fmt: skip
+                    upload_button = gr.Button("شامل کریں · Add", elem_id="upload-send", size="sm")
+                    upload_result = gr.Markdown(elem_id="upload-result")
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(elem_id="chat", height=460, label="گفتگو · Chat", latex_delimiters=[])
+                with gr.Group(visible=False, elem_id="feedback") as feedback_panel:
+                    reason = gr.Radio(list(REASONS), label="کیا غلط تھا؟ · What was wrong?", elem_id="reason")
+                    comment = gr.Textbox(label="تبصرہ · Comment", elem_id="comment", max_lines=3)
+                    explain_button = gr.Button("بھیجیں · Send feedback", elem_id="feedback-send", size="sm")
                 with gr.Row():
                     box = gr.Textbox(
                         placeholder="اپنا سوال لکھیں… / Type your question…",
@@ -97,16 +273,31 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         scale=5,
                     )
                     send = gr.Button("بھیجیں · Send", variant="primary", elem_id="send", scale=1)
-                new_chat = gr.Button("نئی گفتگو · New chat", elem_id="new-chat")
                 gr.Examples(EXAMPLES, inputs=box, label="مثالیں · Examples")
             with gr.Column(scale=2):
                 gr.Markdown("### حوالہ جات · Sources")
                 sources = gr.HTML(elem_id="sources")
         turns = gr.State([])
-        outputs = [chatbot, sources, turns, box]
-        box.submit(respond, [box, chatbot, turns], outputs, api_visibility="private")
-        send.click(respond, [box, chatbot, turns], outputs, api_visibility="private")
-        new_chat.click(lambda: ([], "", [], ""), None, outputs, api_visibility="private")
+        conversation_id = gr.State(None)
+        turn_ids = gr.State([])
+        voted = gr.State(None)
+        private = {"api_visibility": "private"}
+        outputs = [chatbot, sources, turns, box, conversation_id, turn_ids, listed, title]
+        inputs = [box, chatbot, turns, conversation_id, turn_ids]
+        box.submit(respond, inputs, outputs, **private)
+        send.click(respond, inputs, outputs, **private)
+        shown = [chatbot, sources, turns, conversation_id, turn_ids, listed, title]
+        fresh = lambda: ([], "", [], None, [], gr.update(value=None), "")  # noqa: E731
+        new_chat.click(fresh, None, shown, **private)
+        chatbot.clear(fresh, None, shown, **private)  # the chat's own 🗑 button starts afresh too
+        listed.input(open_conversation, listed, shown, **private)
+        rename_button.click(rename, [conversation_id, title], listed, **private)
+        delete_button.click(delete, conversation_id, shown, **private)
+        export_button.click(export, conversation_id, exported, **private)
+        chatbot.like(vote, [turn_ids, chatbot], [voted, feedback_panel], **private)
+        explain_button.click(explain, [voted, reason, comment], [feedback_panel, reason, comment], **private)
+        upload_button.click(add_reports, files, upload_result, api_name="add_reports")
+        app.load(start, None, [listed, upload_panel], **private)
         gr.api(ask, api_name="ask")
     return app
 
@@ -124,12 +315,13 @@ def launch(assistant: Assistant, block: bool = True, login: LoginThrottle | None
     """Start the chat on the configured host and port; a login is required off loopback
     (`login` replaces the default throttle settings)."""
     settings = assistant.settings
-    auth = None
+    auth, accounts = None, {}
     if settings.chat_auth:
-        user, sep, password = settings.chat_auth.partition(":")
-        if not (sep and user and password):
-            raise AssistantError("chat_auth must look like 'user:password'")
-        auth = (login or LoginThrottle(user, password)).check
+        try:
+            accounts = parse_logins(settings.chat_auth)
+        except ValueError as exc:
+            raise AssistantError(str(exc)) from None
+        auth = (login or LoginThrottle(accounts)).check
     if auth is None and not is_loopback(settings.chat_host):
         raise AssistantError(
             f"refusing to serve on {settings.chat_host} without a login; set --auth user:password "
@@ -140,7 +332,13 @@ def launch(assistant: Assistant, block: bool = True, login: LoginThrottle | None
         font=[local("Noto Naskh Arabic"), local("Noto Sans Arabic"), local("system-ui"), local("sans-serif")],
         font_mono=[local("monospace")],
     )
-    app = build_app(assistant)
+    admins = frozenset(a.strip() for a in (settings.chat_admins or "").split(",") if a.strip())
+    if admins and not settings.chat_auth:
+        raise AssistantError("chat_admins needs a login (chat_auth): without one, anyone could add reports")
+    unknown = admins - set(accounts)
+    if admins and unknown:
+        raise AssistantError(f"chat_admins names users without a login in chat_auth: {', '.join(sorted(unknown))}")
+    app = build_app(assistant, conversation_store(settings), admins)
     app.queue(default_concurrency_limit=settings.chat_workers, max_size=settings.chat_queue_size)
     app.launch(
         server_name=settings.chat_host,
@@ -152,6 +350,7 @@ def launch(assistant: Assistant, block: bool = True, login: LoginThrottle | None
         theme=theme,
         css=CSS,
         footer_links=["api"],
+        max_file_size=settings.upload_max_bytes,
     )
     mount(app.server_app, assistant, check_login=auth)  # the REST and OpenAI-compatible API (http_api.py)
     if block:

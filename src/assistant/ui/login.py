@@ -19,18 +19,30 @@ class _Failures:
     locked_until: float = 0.0
 
 
+def parse_logins(chat_auth: str) -> dict[str, str]:
+    """`user:password[,user:password…]` as {user: password}; ValueError says what is wrong."""
+    accounts: dict[str, str] = {}
+    for entry in chat_auth.split(","):
+        user, sep, password = entry.strip().partition(":")
+        if not (sep and user and password):
+            raise ValueError("chat_auth must look like 'user:password' (several separated by commas)")
+        if user in accounts:
+            raise ValueError(f"chat_auth names the user {user!r} twice")
+        accounts[user] = password
+    return accounts
+
+
 class LoginThrottle:
     def __init__(
         self,
-        user: str,
-        password: str,
+        accounts: dict[str, str],
         free_failures: int = 5,
         lock_seconds: float = 30.0,
         max_lock_seconds: float = 900.0,
         failure_pause: float = 0.5,
         max_accounts: int = 10_000,
     ) -> None:
-        self._user, self._password = user, password
+        self._accounts = dict(accounts)
         self.free_failures, self.lock_seconds, self.max_lock_seconds = free_failures, lock_seconds, max_lock_seconds
         self.failure_pause, self.max_accounts = failure_pause, max_accounts
         self._failures: dict[str, _Failures] = {}
@@ -43,9 +55,9 @@ class LoginThrottle:
         if self.locked(user):
             await asyncio.sleep(self.failure_pause)
             return False
-        right = hmac.compare_digest(user.encode(), self._user.encode()) & hmac.compare_digest(
-            password.encode(), self._password.encode()
-        )
+        expected = self._accounts.get(user)
+        same = hmac.compare_digest(password.encode(), (expected or "\x00" + password).encode())  # unknown: same cost
+        right = same and expected is not None
         if right:
             self._failures.pop(user, None)
             return True

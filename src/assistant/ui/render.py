@@ -6,6 +6,8 @@ import re
 from html import escape
 
 from ..answers import Answer
+from ..corpus import SkippedFile
+from ..ingest import IngestReport
 
 SEARCHED = {"ur": "تلاش کیا گیا سوال", "en": "Searched for"}
 FILE = {"ur": "فائل", "en": "File"}
@@ -90,3 +92,16 @@ def sources_html(answer: Answer, searched: str) -> str:
         )
     html.append("</ol></div>")
     return "".join(html)
+
+
+def upload_summary(report: IngestReport | None, refused: list[SkippedFile]) -> str:
+    """What an upload added, replaced and refused (with why), as chat Markdown."""
+    lines = []
+    if report:
+        for label, names in (("✅ Added · شامل", report.added), ("🔄 Updated · تازہ", report.updated),
+                             ("= Unchanged · بغیر تبدیلی", report.unchanged)):  # fmt: skip
+            if names:
+                lines.append(f"{label}: " + ", ".join(inert(n) for n in names))
+        refused = [*refused, *report.skipped]
+    lines += [f"⚠️ {inert(s.path.name)}: {inert(s.reason)}" for s in refused]
+    return "\n\n".join(lines) or "Nothing to add."

@@ -1,0 +1,51 @@
+"""Reports added from the chat: each file checked (type, size, readable, a safe name)
+before it is copied into the corpus folder's `uploads/`, where an ingest picks it up
+like any other report. A file that fails a check is refused by name with the reason,
+the same reasons `assistant ingest` gives, and nothing of it is kept."""
+
+import shutil
+import unicodedata
+from pathlib import Path, PurePath
+
+from .corpus import SkippedFile, read_report
+from .formats import SUFFIXES
+
+UPLOAD_FOLDER = "uploads"
+MAX_NAME_CHARS = 120
+
+
+def safe_name(name: str) -> str:
+    """A file name that stays inside the uploads folder: no folders (`../`, `C:\\`), no
+    leading dot, only letters, digits, space, `-`, `_` and `.`; ValueError if none is left."""
+    base = PurePath(name.replace("\\", "/")).name
+    base = unicodedata.normalize("NFC", base)
+    cleaned = "".join(c if c.isalnum() or c in "-_. " else "_" for c in base).strip(" .")
+    stem, dot, suffix = cleaned.rpartition(".")
+    if not dot or not stem.strip("_ ."):
+        raise ValueError(f"{name!r} is not a usable file name")
+    return f"{stem[: MAX_NAME_CHARS - len(suffix) - 1]}.{suffix.lower()}"
+
+
+def stage(files: list[Path], corpus_dir: Path, max_bytes: int) -> tuple[list[Path], list[SkippedFile]]:
+    """Copy the files that pass every check into `corpus_dir/uploads/`; (copied, refused)."""
+    folder = corpus_dir / UPLOAD_FOLDER
+    copied: list[Path] = []
+    refused: list[SkippedFile] = []
+    for file in files:
+        try:
+            name = safe_name(file.name)
+            if Path(name).suffix not in SUFFIXES:
+                raise ValueError(f"not a report format this assistant reads (reads {', '.join(SUFFIXES)})")
+            size = file.stat().st_size
+            if size > max_bytes:
+                raise ValueError(f"too large ({size:,} bytes; limit {max_bytes:,})")
+            read_report(file, name)  # unreadable, encrypted, scanned or empty: refused here, not copied
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / name
+            partial = folder / f".{name}.part"  # hidden until whole: an ingest skips hidden files
+            shutil.copyfile(file, partial)
+            partial.replace(target)
+            copied.append(target)
+        except (ValueError, OSError) as exc:
+            refused.append(SkippedFile(Path(file.name), str(exc)))
+    return copied, refused

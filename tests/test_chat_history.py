@@ -1,0 +1,149 @@
+"""The chat that remembers, driven by headless Chromium with real logins: an admin adds
+a PDF and a Word report, asks about them and sees the page in the citation; the chat
+restarts and the conversation reopens with its sources; a 👎 with a reason becomes a
+candidate eval item; a second user sees none of it and cannot add reports."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, require  # noqa: E402
+from servers import free_port  # noqa: E402
+from test_chat import BROWSER_ARGS, CHROMIUM, _ask  # noqa: E402
+
+gr = require("gradio")
+
+from assistant import Assistant, Settings  # noqa: E402
+from assistant.cli import main  # noqa: E402
+from assistant.ui.app import launch  # noqa: E402
+
+FORMATS = Path(__file__).resolve().parent / "fixtures" / "formats"
+PDF, DOCX = FORMATS / "pdf" / "000_63192892e5e1be8e.pdf", FORMATS / "docx" / "001_887231cad6e8cc3d.docx"
+USERS = {"amna": "first-pass-1", "bilal": "second-pass-2"}
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory) -> Settings:
+    """Two reports as text; the PDF and Word reports arrive through the chat."""
+    work = tmp_path_factory.mktemp("history")
+    corpus = work / "corpus"
+    corpus.mkdir()
+    for name in ("002_3524ae84067e7f36.txt", "003_eac06c45b3d3fc17.txt"):
+        shutil.copy(CORPUS / name, corpus / name)
+    s = Settings(corpus_dir=corpus, index_dir=work / "index", data_dir=work / "data", chat_port=free_port(),
+                 chat_auth=",".join(f"{u}:{p}" for u, p in USERS.items()), chat_admins="amna")  # fmt: skip
+    Assistant(s).ingest(progress=False)
+    return s
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _page(browser, url: str, user: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    assert context.request.post(url + "login", form={"username": user, "password": USERS[user]}).ok
+    page = context.new_page()
+    page.goto(url, wait_until="domcontentloaded")
+    page.locator("#question textarea").wait_for()
+    page.wait_for_timeout(800)  # the conversation list and the upload panel arrive on load
+    return page
+
+
+def _conversations(page) -> list[str]:
+    return [t.strip() for t in page.locator("#conversations label").all_inner_texts()]
+
+
+def test_upload_ask_restart_reopen_vote_and_export(browser, settings, tmp_path, monkeypatch):
+    app = launch(Assistant(settings), block=False)
+    url = f"http://127.0.0.1:{settings.chat_port}/"
+    try:
+        page = _page(browser, url, "amna")
+        page.locator("#upload input[type=file]").set_input_files([str(PDF), str(DOCX)])
+        page.locator("#upload-send").click()
+        page.wait_for_function("(document.querySelector('#upload-result') || {}).innerText?.includes('Added')",
+                               timeout=120_000)  # fmt: skip
+        result = page.locator("#upload-result").inner_text()
+        assert PDF.name in result and DOCX.name in result
+        assert (settings.corpus_dir / "uploads" / PDF.name).exists()
+
+        _ask(page, "پورے صوبے میں اس وقت کتنے کیڈرز، سرکاری ملازمین ہیں؟")
+        assert "17,418" in page.locator("#chat .bot").last.inner_text()
+        source = page.locator("#sources .source").first
+        assert PDF.name in source.locator(".file").inner_text()
+        assert source.locator(".location").inner_text() == "page 1"
+        _ask(page, "لاؤ کائی نے انڈیکس رینکنگ ٹیبل کے مطابق کتنے پوائنٹس حاصل کیے؟")
+        assert "85.59/100" in page.locator("#chat .bot").last.inner_text()
+        assert DOCX.name in page.locator("#sources .source .file").first.inner_text()
+        assert page.locator("#sources .source .location").first.inner_text().startswith("¶ ")
+        assert _conversations(page) == ["پورے صوبے میں اس وقت کتنے کیڈرز، سرکاری ملازمین ہیں؟"]
+    finally:
+        app.close()
+
+    app = launch(Assistant(settings), block=False)  # a restart: only the database remembers
+    try:
+        page = _page(browser, url, "amna")
+        assert page.locator("#chat .bot").count() == 0
+        page.locator("#conversations label").first.click()
+        page.wait_for_function("document.querySelectorAll('#chat .bot').length === 2", timeout=30_000)
+        assert "85.59/100" in page.locator("#chat .bot").last.inner_text()
+        assert page.locator("#sources .source .location").first.inner_text().startswith("¶ ")  # sources reopened
+
+        page.locator("#title input, #title textarea").first.fill("کیڈرز اور انڈیکس")
+        page.locator("#rename").click()
+        page.wait_for_function("document.querySelector('#conversations').innerText.includes('کیڈرز اور انڈیکس')",
+                               timeout=10_000)  # fmt: skip
+
+        page.locator('#chat button[aria-label="Dislike"]').last.click()
+        page.locator("#feedback").first.wait_for(state="visible", timeout=10_000)
+        page.locator("#reason label").filter(has_text="Wrong figure").click()
+        page.locator("#comment textarea").fill("the report says 85.59 out of 100")
+        page.locator("#feedback-send").click()
+        page.locator("#feedback").first.wait_for(state="hidden", timeout=10_000)
+
+        page.locator("#export").click()
+        link = page.locator("#exported a").first
+        link.wait_for(timeout=10_000)
+        markdown = page.context.request.get(link.get_attribute("href")).text()
+        assert markdown.startswith("# کیڈرز اور انڈیکس") and "17,418" in markdown and "page 1" in markdown
+        assert "👎 wrong figure — the report says 85.59 out of 100" in markdown
+    finally:
+        app.close()
+
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(settings.data_dir))
+    assert main(["feedback", "export", "--out", str(tmp_path)]) == 0
+    (written,) = tmp_path.glob("feedback-*.jsonl")
+    (candidate,) = [json.loads(line) for line in written.read_text(encoding="utf-8").splitlines()]
+    assert candidate["asked"] == "لاؤ کائی نے انڈیکس رینکنگ ٹیبل کے مطابق کتنے پوائنٹس حاصل کیے؟"
+    assert candidate["reason"] == "wrong figure" and candidate["accept"] == []
+    assert candidate["gold_doc"] == f"uploads/{DOCX.name}"
+
+
+def test_a_second_user_sees_no_other_conversation_and_cannot_add_reports(browser, settings):
+    from gradio_client import Client, handle_file
+
+    app = launch(Assistant(settings), block=False)
+    url = f"http://127.0.0.1:{settings.chat_port}/"
+    try:
+        page = _page(browser, url, "bilal")
+        assert not page.locator("#upload").is_visible()  # no admin role: no upload control
+        _ask(page, "How many incoming documents had the office received by 31 December 2023?")
+        (listed,) = _conversations(page)  # titled by its first question, shortened
+        assert listed.startswith("How many incoming documents had the office")
+        owner = _page(browser, url, "amna")
+        assert "How many incoming documents" not in " ".join(_conversations(owner))
+
+        client = Client(url, auth=("bilal", USERS["bilal"]), verbose=False)
+        with pytest.raises(Exception, match="admin role"):  # the endpoint refuses, not just the page
+            client.predict([handle_file(str(PDF))], api_name="/add_reports")
+    finally:
+        app.close()
