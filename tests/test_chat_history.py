@@ -147,3 +147,31 @@ def test_a_second_user_sees_no_other_conversation_and_cannot_add_reports(browser
             client.predict([handle_file(str(PDF))], api_name="/add_reports")
     finally:
         app.close()
+
+
+def test_two_tabs_keep_two_conversations(browser, settings):
+    from assistant.conversations import conversation_store
+
+    store = conversation_store(settings)
+    before = {c.id for c in store.list("amna")}
+    app = launch(Assistant(settings), block=False)
+    url = f"http://127.0.0.1:{settings.chat_port}/"
+    try:
+        first = _page(browser, url, "amna")
+        second = first.context.new_page()  # another tab of the same login
+        second.goto(url, wait_until="domcontentloaded")
+        second.locator("#question textarea").wait_for()
+        _ask(first, "How many incoming documents had the office received by 31 December 2023?")
+        _ask(second, "صوبائی پیپلز کمیٹی کے دفتر میں اس وقت پارٹی کے کتنے ارکان ہیں؟")
+        _ask(first, "And how many outgoing documents?")
+    finally:
+        app.close()
+    new = [store.get(c.id, "amna") for c in store.list("amna") if c.id not in before]
+    asked = sorted([t.question for t in c.turns] for c in new)
+    assert asked == [
+        [
+            "How many incoming documents had the office received by 31 December 2023?",
+            "And how many outgoing documents?",
+        ],
+        ["صوبائی پیپلز کمیٹی کے دفتر میں اس وقت پارٹی کے کتنے ارکان ہیں؟"],
+    ]

@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="start the staff chat in the browser")
     chat.add_argument("--host", dest="chat_host", help="address to listen on (ASSISTANT_CHAT_HOST, default 127.0.0.1)")
     chat.add_argument("--port", dest="chat_port", type=int, help="port (ASSISTANT_CHAT_PORT, default 7860)")
-    chat.add_argument("--auth", dest="chat_auth", help="login as user:password (ASSISTANT_CHAT_AUTH)")
+    chat.add_argument("--auth", dest="chat_auth", help="logins as user:password[,user:password] (ASSISTANT_CHAT_AUTH)")
+    chat.add_argument("--admins", dest="chat_admins", help="users who may add reports (ASSISTANT_CHAT_ADMINS)")
 
     ev = sub.add_parser("eval", help="score the assistant on a question set in evals/")
     ev.add_argument(
@@ -124,7 +125,7 @@ def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
 
 def _settings(args: argparse.Namespace) -> Settings:
     flags = ("index_dir", "corpus_dir", "embedding", "chroma_url", "top_k", "answerer", "llm_backend", "llm_base_url",
-             "llm_model", "chat_host", "chat_port", "chat_auth", "data_dir")  # fmt: skip
+             "llm_model", "chat_host", "chat_port", "chat_auth", "chat_admins", "data_dir")  # fmt: skip
     return Settings(**{k: getattr(args, k) for k in flags if getattr(args, k, None) is not None})
 
 
