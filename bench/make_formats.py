@@ -83,7 +83,8 @@ def main() -> None:
 
 def bad_files(tmp: Path, out: Path) -> None:
     """Files a reader must refuse by name: a password-protected PDF, a scanned page with
-    no text layer, and a PDF and a Word file cut short."""
+    no text layer, a PDF whose font maps its glyphs to no characters, and a PDF and a
+    Word file cut short."""
     out.mkdir(parents=True, exist_ok=True)
     report = sorted((ROOT / "corpus").glob("*.txt"))[1]
     locked = tmp / "locked.html"
@@ -99,6 +100,10 @@ def bad_files(tmp: Path, out: Path) -> None:
     scanned = tmp / "scanned.html"
     scanned.write_text('<html><body><img src="page.png" width="600"></body></html>', encoding="utf-8")
     print(convert(scanned, "pdf", out).relative_to(ROOT))
+    nastaliq = tmp / "nastaliq.html"  # LibreOffice embeds this font with no character map for many glyphs
+    html = page_html(report.read_text(encoding="utf-8"), "nastaliq", True)
+    nastaliq.write_text(html.replace(FONT, "Noto Nastaliq Urdu"), encoding="utf-8")
+    print(convert(nastaliq, "pdf", out).relative_to(ROOT))
     for fmt in ("pdf", "docx"):
         whole = (OUT / fmt / f"{report.stem}.{fmt}").read_bytes()
         (out / f"truncated.{fmt}").write_bytes(whole[: len(whole) // 3])

@@ -274,7 +274,9 @@ def test_cli_feedback_and_conversation_export(tmp_path, monkeypatch, capsys):
     store.set_feedback(tid, "asma", "down", "wrong source")
     assert main(["feedback", "export", "--out", str(out)]) == 0
     written = capsys.readouterr().out.strip()
-    assert written.startswith(str(out)) and json.loads(open(written, encoding="utf-8").read())["turn_id"] == tid
+    candidate = json.loads(open(written, encoding="utf-8").read())
+    assert written.startswith(str(out)) and candidate["turn_id"] == tid
+    assert candidate["gold_doc"] is None  # the cited source is the one called wrong: not offered as gold
 
     assert main(["conversations", "export", cid, "--user", "asma"]) == 0
     md = capsys.readouterr().out
@@ -304,3 +306,15 @@ def test_a_failed_export_leaves_the_turns_for_the_next_one(store, tmp_path):
         export_candidates(store, blocked)
     assert store.down_votes()[0].turn.exported is None
     assert export_candidates(store, tmp_path / "out") is not None
+
+
+def test_a_deleted_turns_id_is_never_given_again(store):
+    """A 👎 from a tab still showing a deleted conversation must not land on a newer answer."""
+    first = store.create("asma")
+    old = store.add_turn(first, "asma", "q", None, answer())
+    store.delete(first, "asma")
+    second = store.create("asma")
+    new = store.add_turn(second, "asma", "q", None, answer())
+    assert new != old
+    with pytest.raises(ConversationNotFound):
+        store.set_feedback(old, "asma", "down")

@@ -4,6 +4,7 @@ ingested and cited with their page or paragraph."""
 
 import difflib
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from assistant import Assistant, Settings
 from assistant.corpus import is_metadata_line, read_report
 from assistant.formats.pdf import logical_line
-from assistant.normalize import normalize
+from assistant.normalize import figures, normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "formats"
@@ -29,6 +30,7 @@ def test_each_format_reads_back_the_report_text(fmt):
         report = read_report(FIXTURES / fmt / f"{stem}.{fmt}", f"{stem}.{fmt}")
         ratio = difflib.SequenceMatcher(None, source, _body(report.text), autojunk=False).ratio()
         assert ratio >= 0.98, (stem, ratio)
+        assert figures(_body(report.text)) == figures(source), stem  # every figure, whole and in order
         assert report.locations and report.locations[0][0] == 0
     pdf = read_report(FIXTURES / "pdf" / f"{STEMS[1]}.pdf", "r.pdf")
     for figure in ("85.59/100", "2024", "06"):  # numbers inside Urdu keep their order
@@ -42,6 +44,21 @@ def test_web_page_title_source_and_no_site_chrome():
     for chrome in ("ہوم", "جملہ حقوق", "ignore me", "1,234,567"):  # menu, footer, script
         assert chrome not in report.text
     assert [label for _, label in report.locations[:2]] == ["¶ 1", "¶ 2"]
+
+
+def test_web_page_of_bare_blocks_inside_a_form(tmp_path):
+    """A page built from <div>s inside one <form> (as server-rendered sites are) loses
+    no text; form controls are left out; paragraphs are counted under their heading."""
+    page = tmp_path / "page.htm"
+    page.write_text(
+        '<html><head><title>نتائج</title></head><body><form id="main"><input type="hidden" value="VIEWSTATE">'
+        "<div class='content'><h2>اخراجات</h2><div>کل <b>1,234</b> روپے خرچ ہوئے۔<br>دوسری سطر۔</div>"
+        "<p>دوسرا پیراگراف۔</p><!-- a comment --></div></form></body></html>",
+        encoding="utf-8",
+    )
+    report = read_report(page, "page.htm")
+    assert report.text == "اخراجات\nکل 1,234 روپے خرچ ہوئے۔ دوسری سطر۔\nدوسرا پیراگراف۔"
+    assert [label for _, label in report.locations] == ["اخراجات", "اخراجات ¶ 1", "اخراجات ¶ 2"]
 
 
 def test_pdf_pages_and_source_link_from_a_url_broken_over_two_lines():
@@ -92,6 +109,13 @@ def test_unreadable_files_are_skipped_by_name_and_the_rest_ingested(tmp_path):
     for bad in (FIXTURES / "bad").iterdir():
         shutil.copy(bad, corpus)
     (corpus / "notes.doc").write_bytes(b"\xd0\xcf\x11\xe0 old Word")
+    with (
+        zipfile.ZipFile(FIXTURES / "docx" / f"{STEMS[1]}.docx") as whole,
+        zipfile.ZipFile(corpus / "cut.docx", "w") as cut,
+    ):
+        for item in whole.infolist():  # a whole zip whose document.xml stops halfway
+            data = whole.read(item)
+            cut.writestr(item, data[: len(data) // 2] if item.filename == "word/document.xml" else data)
     a = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
     report = a.ingest(progress=False)
     assert report.added == [f"{STEMS[0]}.docx"]
@@ -100,6 +124,8 @@ def test_unreadable_files_are_skipped_by_name_and_the_rest_ingested(tmp_path):
     assert "no text layer" in reasons["scanned.pdf"]
     assert "not a readable PDF" in reasons["truncated.pdf"]
     assert "not a readable Word" in reasons["truncated.docx"]
+    assert "not a readable Word" in reasons["cut.docx"]
+    assert "no character map" in reasons["nastaliq.pdf"] or "ToUnicode" in reasons["nastaliq.pdf"]
     assert "not a report format" in reasons["notes.doc"] and ".docx" in reasons["notes.doc"]
 
 

@@ -33,7 +33,7 @@ _SCHEMA = (
         id TEXT PRIMARY KEY, user TEXT NOT NULL, title TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS conversations_by_user ON conversations (user, updated)",
     """CREATE TABLE IF NOT EXISTS turns (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
         position INTEGER NOT NULL, question TEXT NOT NULL, standalone TEXT NOT NULL, answer_json TEXT NOT NULL,
         index_version TEXT, created REAL NOT NULL, vote TEXT CHECK (vote IN ('up', 'down')), reason TEXT,
@@ -310,7 +310,9 @@ def _candidate(d: DownVote) -> dict:
     turn, answer = d.turn, d.turn.answer
     unanswerable = turn.reason == "should have refused"
     form = "unanswerable" if unanswerable else ("english" if answer.language == "en" else "paraphrase")
-    first = answer.citations[0] if answer.citations and not unanswerable else None
+    # the cited passage is a first guess at the gold one, unless it is what the person said was wrong
+    trusted = turn.reason not in ("should have refused", "wrong source")
+    first = answer.citations[0] if answer.citations and trusted else None
     return {
         "id": f"fb-{turn.id}", "form": form, "language": answer.language, "question": turn.standalone,
         "accept": [], "gold_doc": first.doc_id if first else None, "gold_passage": first.quote if first else None,

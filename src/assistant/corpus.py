@@ -70,7 +70,12 @@ def read_report(path: Path, doc_id: str) -> Report:
     if size > limit:
         raise ValueError(f"too large ({size:,} bytes; limit {limit:,})")
     data = path.read_bytes()
-    extracted = reader(path)
+    try:
+        extracted = reader(path)
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a parser's failure on one file must not stop the run
+        raise ValueError(f"could not be read ({type(exc).__name__}: {str(exc)[:160]})") from None
     if not extracted.text.strip():
         raise ValueError("empty")
     return Report(

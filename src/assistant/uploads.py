@@ -3,12 +3,13 @@ before it is copied into the corpus folder's `uploads/`, where an ingest picks i
 like any other report. A file that fails a check is refused by name with the reason,
 the same reasons `assistant ingest` gives, and nothing of it is kept."""
 
+import os
 import shutil
+import tempfile
 import unicodedata
 from pathlib import Path, PurePath
 
 from .corpus import SkippedFile, read_report
-from .formats import SUFFIXES
 
 UPLOAD_FOLDER = "uploads"
 MAX_NAME_CHARS = 120
@@ -27,25 +28,30 @@ def safe_name(name: str) -> str:
 
 
 def stage(files: list[Path], corpus_dir: Path, max_bytes: int) -> tuple[list[Path], list[SkippedFile]]:
-    """Copy the files that pass every check into `corpus_dir/uploads/`; (copied, refused)."""
+    """Copy the files that pass every check into `corpus_dir/uploads/`; (copied, refused).
+    A name already there is replaced (a new version of that report; the ingest reports it
+    as updated); two files of one upload with the same name are refused after the first."""
     folder = corpus_dir / UPLOAD_FOLDER
     copied: list[Path] = []
     refused: list[SkippedFile] = []
     for file in files:
         try:
             name = safe_name(file.name)
-            if Path(name).suffix not in SUFFIXES:
-                raise ValueError(f"not a report format this assistant reads (reads {', '.join(SUFFIXES)})")
+            if folder / name in copied:
+                raise ValueError("another file in this upload has the same name")
             size = file.stat().st_size
             if size > max_bytes:
                 raise ValueError(f"too large ({size:,} bytes; limit {max_bytes:,})")
-            read_report(file, name)  # unreadable, encrypted, scanned or empty: refused here, not copied
+            read_report(file, name)  # another format, unreadable, encrypted, scanned or empty: refused, not copied
             folder.mkdir(parents=True, exist_ok=True)
-            target = folder / name
-            partial = folder / f".{name}.part"  # hidden until whole: an ingest skips hidden files
-            shutil.copyfile(file, partial)
-            partial.replace(target)
-            copied.append(target)
+            handle, partial = tempfile.mkstemp(dir=folder, prefix=".", suffix=".part")  # hidden: ingest skips it
+            os.close(handle)
+            try:
+                shutil.copyfile(file, partial)
+                Path(partial).replace(folder / name)
+            finally:
+                Path(partial).unlink(missing_ok=True)
+            copied.append(folder / name)
         except (ValueError, OSError) as exc:
             refused.append(SkippedFile(Path(file.name), str(exc)))
     return copied, refused

@@ -15,16 +15,21 @@ class Extracted:
     locations: tuple[Location, ...] = ()
 
 
-def paragraphs_text(paragraphs: list[tuple[str, str | None]]) -> Extracted:
-    """Join (paragraph, heading above it) pairs one per line, each located as
-    "¶ n" within the report, or "heading ¶ n" within its section."""
-    text, locations, count, heading = [], [], 0, None
+def paragraphs_text(paragraphs: list[tuple[str, str | None, bool]]) -> Extracted:
+    """Join (paragraph, heading above it, is a heading) one per line; each located as
+    "¶ n" within the report, or "heading ¶ n" within its section (a heading is named by
+    itself, and the paragraphs under it count from 1)."""
+    text, locations, count, section = [], [], 0, None
     at = 0
-    for paragraph, section in paragraphs:
-        if section != heading:
-            heading, count = section, 0
-        count += 1
-        locations.append((at, f"{heading} ¶ {count}" if heading else f"¶ {count}"))
+    for paragraph, heading, is_heading in paragraphs:
+        if heading != section:
+            section, count = heading, 0
+        if is_heading:
+            label = paragraph
+        else:
+            count += 1
+            label = f"{section} ¶ {count}" if section else f"¶ {count}"
+        locations.append((at, label))
         text.append(paragraph)
         at += len(paragraph) + 1
     return Extracted(text="\n".join(text), locations=tuple(locations))

@@ -2,6 +2,7 @@
 headings as the sections citations name."""
 
 import zipfile
+import zlib
 from pathlib import Path
 
 from .base import Extracted, paragraphs_text
@@ -27,15 +28,16 @@ def _blocks(document) -> list[tuple[str, bool]]:
 def read_docx(path: Path) -> Extracted:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import LxmlError
 
     try:
         document = docx.Document(str(path))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, zlib.error, LxmlError, KeyError, ValueError) as exc:
         raise ValueError(f"not a readable Word (.docx) file ({type(exc).__name__})") from None
     paragraphs, heading = [], None
     for text, is_heading in _blocks(document):
         heading = text if is_heading else heading
-        paragraphs.append((text, heading))
+        paragraphs.append((text, heading, is_heading))
     extracted = paragraphs_text(paragraphs)
     title = (document.core_properties.title or "").strip() or None
     return Extracted(extracted.text, title=title, locations=extracted.locations)

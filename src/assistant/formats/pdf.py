@@ -22,6 +22,8 @@ PARAGRAPH_GAP = 1.15  # a gap this many times the usual line spacing starts a pa
 SHORT_LINE = 0.8  # a page's last line shorter than this share of the widest line ends its paragraph
 _NUMBER_JOINERS = set(".,،٬٫/:")
 _SENTENCE_END = tuple("۔؟!?.:")
+_UNMAPPED = re.compile(r"\(cid:\d+\)")  # pdfminer's stand-in for a glyph its font maps to no character
+UNMAPPED_SHARE = 0.01  # more unmapped glyphs than this share of the text: the file is refused
 _OPEN_URL = re.compile(r"https?://\S*$")  # a line that ends inside a URL: the next Latin line goes on with it
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
 
@@ -141,6 +143,14 @@ def read_pdf(path: Path) -> Extracted:
         raise ValueError(f"not a readable PDF ({type(cause).__name__}: {str(cause)[:120]})") from None
     if not any(line[1] for lines in pages for line in lines):
         raise ValueError("no text layer (a scanned PDF?); it needs OCR before it can be read")
+    letters = sum(len(line[1]) for lines in pages for line in lines)
+    unmapped = sum(len(_UNMAPPED.findall(line[1])) for lines in pages for line in lines)
+    if unmapped > UNMAPPED_SHARE * letters / 8:  # "(cid:12)" is 8 characters standing for one glyph
+        raise ValueError(
+            f"its fonts give no characters for {unmapped:,} glyphs (no ToUnicode map): the text cannot be read "
+            "reliably; export it again with an embedded Unicode font, or OCR it"
+        )
+    pages = [[(b, _UNMAPPED.sub("", t), w) for b, t, w in lines] for lines in pages]
     return _join(pages, title.strip() if isinstance(title, str) and title.strip() else None)
 
 

@@ -18,6 +18,7 @@ from ..conversations import (
     Conversation,
     ConversationNotFound,
     ConversationStore,
+    ConversationStoreError,
     conversation_markdown,
     conversation_store,
 )
@@ -58,6 +59,9 @@ REASONS = {  # shown -> stored with a 👎
 NOT_SAVED = "This answer could not be saved to the conversation history (see the server log). / گفتگو محفوظ نہیں ہوئی۔"
 GONE = "That conversation no longer exists. / یہ گفتگو موجود نہیں۔"
 NOTHING_OPEN = "Open or start a conversation first. / پہلے کوئی گفتگو کھولیں۔"
+STORE_FAILED = (
+    "The conversation history could not be read or written (see the server log). / محفوظ شدہ گفتگو دستیاب نہیں۔"
+)
 THANKS = "Thank you: your feedback was saved. / شکریہ، آپ کی رائے محفوظ ہو گئی۔"
 
 
@@ -88,11 +92,25 @@ def _history(conversation: Conversation) -> list[dict]:
     return messages
 
 
+def shown_error(exc: AssistantError) -> gr.Error:
+    """A store failure is logged with its details (paths); the person sees what to do."""
+    if isinstance(exc, ConversationStoreError) and not isinstance(exc, ConversationNotFound):
+        log.error("conversation store: %s", exc)
+        return gr.Error(STORE_FAILED)
+    return gr.Error(str(exc))
+
+
 def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[str] = frozenset()) -> gr.Blocks:
     """The chat. Conversations are saved in `store`, each person's apart; `admins` may add reports."""
 
     def choices(user: str) -> list[tuple[str, str]]:
         return [(c.title or "…", c.id) for c in store.list(user)]
+
+    def cleared(user: str | None = None) -> tuple:
+        """What an empty chat shows: no messages, sources, turns, conversation, title,
+        open feedback box or exported file (the list refreshed when `user` is given)."""
+        listed = gr.update(choices=choices(user), value=None) if user is not None else gr.update(value=None)
+        return [], "", [], None, [], listed, "", None, gr.update(visible=False), gr.update(value=None, visible=False)
 
     def save(user: str, conversation_id: str | None, message: str, standalone: str, answer: Answer):
         """(conversation id, turn id) of the saved answer; a database failure costs the saving, not the answer."""
@@ -162,12 +180,13 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
             conversation = store.get(conversation_id, _user(request))
         except ConversationNotFound:
             gr.Warning(GONE)
-            return [], "", [], None, [], gr.update(choices=choices(_user(request)), value=None), ""
+            return cleared(_user(request))
         turns = [{"question": t.question, "standalone": t.standalone} for t in conversation.turns]
         last = conversation.turns[-1] if conversation.turns else None
         shown = sources_html(last.answer, last.standalone) if last else ""
         ids = [t.id for t in conversation.turns]
-        return _history(conversation), shown, turns, conversation.id, ids, gr.skip(), conversation.title
+        hidden = (None, gr.update(visible=False), gr.update(value=None, visible=False))
+        return _history(conversation), shown, turns, conversation.id, ids, gr.skip(), conversation.title, *hidden
 
     def rename(conversation_id: str | None, title: str, request: gr.Request):
         user = _user(request)
@@ -176,7 +195,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         try:
             store.rename(conversation_id, user, title)
         except AssistantError as exc:
-            raise gr.Error(str(exc)) from None
+            raise shown_error(exc) from None
         return gr.update(choices=choices(user), value=conversation_id)
 
     def delete(conversation_id: str | None, request: gr.Request):
@@ -186,7 +205,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
                 store.delete(conversation_id, user)
             except ConversationNotFound:
                 pass  # already gone (another tab)
-        return [], "", [], None, [], gr.update(choices=choices(user), value=None), ""
+        return cleared(user)
 
     def export(conversation_id: str | None, request: gr.Request):
         if not conversation_id:
@@ -213,7 +232,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         try:
             store.set_feedback(turn_id, _user(request), verdict)
         except AssistantError as exc:
-            raise gr.Error(str(exc)) from None
+            raise shown_error(exc) from None
         return turn_id, gr.update(visible=verdict == "down")
 
     def explain(turn_id: int | None, reason: str | None, comment: str, request: gr.Request):
@@ -222,7 +241,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         try:
             store.set_feedback(turn_id, _user(request), "down", REASONS.get(reason or ""), comment)
         except AssistantError as exc:
-            raise gr.Error(str(exc)) from None
+            raise shown_error(exc) from None
         gr.Info(THANKS)
         return gr.update(visible=False), None, ""
 
@@ -239,7 +258,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
             try:
                 report = assistant.ingest(copied, progress=True)
             except AssistantError as exc:
-                raise gr.Error(str(exc)) from None
+                raise shown_error(exc) from None
         return upload_summary(report, refused)
 
     with gr.Blocks(title="Report assistant · رپورٹس اسسٹنٹ") as app:
@@ -286,10 +305,9 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         inputs = [box, chatbot, turns, conversation_id, turn_ids]
         box.submit(respond, inputs, outputs, **private)
         send.click(respond, inputs, outputs, **private)
-        shown = [chatbot, sources, turns, conversation_id, turn_ids, listed, title]
-        fresh = lambda: ([], "", [], None, [], gr.update(value=None), "")  # noqa: E731
-        new_chat.click(fresh, None, shown, **private)
-        chatbot.clear(fresh, None, shown, **private)  # the chat's own 🗑 button starts afresh too
+        shown = [chatbot, sources, turns, conversation_id, turn_ids, listed, title, voted, feedback_panel, exported]
+        new_chat.click(cleared, None, shown, **private)
+        chatbot.clear(cleared, None, shown, **private)  # the chat's own 🗑 button starts afresh too
         listed.input(open_conversation, listed, shown, **private)
         rename_button.click(rename, [conversation_id, title], listed, **private)
         delete_button.click(delete, conversation_id, shown, **private)
