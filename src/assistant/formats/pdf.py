@@ -75,9 +75,9 @@ def logical_line(visual: list[str], latin_follows: bool = False) -> str:
     A line of Latin text alone reads left to right. When the next line goes on in Latin
     (a URL broken over two lines), punctuation drawn after the line's last Latin run
     (the `-` where it broke) belongs to that run's end."""
-    kinds = [_kind(c) for c in visual]
-    if "R" not in kinds and "L" in kinds:
+    if _is_latin_line(visual):
         return "".join(reversed(visual))
+    kinds = [_kind(c) for c in visual]
     runs = _runs(visual, kinds)
     tail = len(runs)
     while tail and visual[runs[tail - 1][0]] == " ":
