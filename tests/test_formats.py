@@ -149,3 +149,19 @@ def test_answers_from_pdf_and_word_files_cite_page_and_paragraph(tmp_path):
     assert "85.59/100" in answer.answer
     cited = answer.citations[0]
     assert cited.file.endswith(".docx") and cited.location.startswith("¶ ")
+
+
+def test_an_unchanged_pdf_is_not_read_again(tmp_path, monkeypatch):
+    """Re-ingest knows an unchanged file by its bytes: the PDF reader (0.2 s a report) is
+    not run again. The real reader is wrapped to count its calls."""
+    from assistant import formats
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(FIXTURES / "pdf" / f"{STEMS[2]}.pdf", corpus)
+    calls = []
+    real = formats.READERS[".pdf"]
+    monkeypatch.setitem(formats.READERS, ".pdf", lambda path: calls.append(path) or real(path))
+    a = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
+    assert a.ingest(progress=False).added == [f"{STEMS[2]}.pdf"] and len(calls) == 1
+    assert a.ingest(progress=False).unchanged == [f"{STEMS[2]}.pdf"] and len(calls) == 1

@@ -63,13 +63,22 @@ def title_of(text: str, fallback: str) -> str:
     return fallback
 
 
+def file_sha256(path: Path) -> str:
+    """The report file's identity for incremental ingest: its bytes, before any reading."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def read_report(path: Path, doc_id: str) -> Report:
     """Read one report; raises ValueError with a specific reason when it cannot be used."""
     reader = reader_for(path)
     size, limit = path.stat().st_size, MAX_BYTES.get(path.suffix.lower(), MAX_FILE_BYTES)
     if size > limit:
         raise ValueError(f"too large ({size:,} bytes; limit {limit:,})")
-    data = path.read_bytes()
+    sha256 = file_sha256(path)
     try:
         extracted = reader(path)
     except ValueError:
@@ -84,7 +93,7 @@ def read_report(path: Path, doc_id: str) -> Report:
         title=extracted.title or title_of(extracted.text, fallback=path.stem),
         source_url=extracted.source_url or source_url(extracted.text),
         text=extracted.text,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256,
         locations=extracted.locations,
     )
 

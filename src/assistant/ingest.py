@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from .chunking import VERSION as CHUNKER_VERSION
 from .chunking import chunk_report, evidence_units, searchable_text
-from .corpus import SkippedFile, discover, read_report
+from .corpus import SkippedFile, discover, file_sha256, read_report
 from .errors import CorpusPathError
 from .index import SearchIndex
 
@@ -106,17 +106,17 @@ def ingest(
     _forget_renamed(index, files, report)
 
     def add(file: Path, doc_id: str, old: dict | None) -> bool:
-        try:
+        try:  # an unchanged file is known by its bytes: a PDF is not read again (~0.2 s a report)
+            fresh = old and doc_id not in damaged and doc_id not in pending and old["sha256"] == file_sha256(file)
+            if fresh and old["chunking"] == chunking:
+                if old["path"] != str(file.resolve()) or old["file"] != display_path(file):  # the corpus moved
+                    index.relocate(doc_id, str(file.resolve()), display_path(file))
+                report.unchanged.append(doc_id)
+                return True
             doc = read_report(file, doc_id)
         except (ValueError, OSError) as exc:
             report.skipped.append(SkippedFile(file, str(exc)))
             return False
-        fresh = old and doc_id not in damaged and doc_id not in pending and old["sha256"] == doc.sha256
-        if fresh and old["chunking"] == chunking:
-            if old["path"] != str(file.resolve()) or old["file"] != display_path(file):  # the corpus moved
-                index.relocate(doc_id, str(file.resolve()), display_path(file))
-            report.unchanged.append(doc_id)
-            return True
         chunks = chunk_report(doc, display_path(file), chunk_size, chunk_overlap)
         units = evidence_units(doc.text, chunk_size)
         searchable = [searchable_text(c.text) for c in chunks]  # what is embedded and counted by BM25
