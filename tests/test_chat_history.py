@@ -80,7 +80,8 @@ def test_upload_ask_restart_reopen_vote_and_export(browser, settings, tmp_path, 
         assert "17,418" in page.locator("#chat .bot").last.inner_text()
         source = page.locator("#sources .source").first
         assert PDF.name in source.locator(".file").inner_text()
-        assert source.locator(".location").inner_text() == "page 1"
+        assert source.locator(".location").get_attribute("data-location") == "page 1"
+        assert source.locator(".location").inner_text() == "صفحہ 1"  # shown in the question's language
         _ask(page, "لاؤ کائی نے انڈیکس رینکنگ ٹیبل کے مطابق کتنے پوائنٹس حاصل کیے؟")
         assert "85.59/100" in page.locator("#chat .bot").last.inner_text()
         assert DOCX.name in page.locator("#sources .source .file").first.inner_text()

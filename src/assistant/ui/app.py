@@ -46,6 +46,7 @@ body, .gradio-container {{ font-family: {URDU_FONTS}; }}
 .sources blockquote {{ border-inline-start: 3px solid #bbb; padding-inline-start: .6em; margin: .3em 0; }}
 .sources mark {{ background: #ffe066; padding: 0 .15em; }}
 .sources .searched {{ color: #555; font-size: .9em; }}
+#upload {{ direction: ltr; }}
 h2, h3 {{ line-height: 2.2; padding-top: .3em; }}
 """
 
@@ -245,26 +246,29 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         gr.Info(THANKS)
         return gr.update(visible=False), None, ""
 
-    def add_reports(files: list[str] | None, request: gr.Request, progress=gr.Progress(track_tqdm=True)) -> str:  # noqa: B008
-        """Ingest uploaded reports (admins only); a summary of what was added and refused."""
+    def add_reports(files: list[str] | None, request: gr.Request, progress=gr.Progress(track_tqdm=True)):  # noqa: B008
+        """Ingest uploaded reports (admins only), saying what it is doing, then what was
+        added and what was refused, and why."""
         if _user(request) not in admins:
             raise gr.Error("Adding reports needs the admin role. / رپورٹس شامل کرنے کی اجازت نہیں۔")
         if not files:
             raise gr.Error("Choose one or more report files first. / پہلے فائلیں منتخب کریں۔")
         settings = assistant.settings
+        yield f"⏳ Checking {len(files)} file(s)… / فائلیں جانچی جا رہی ہیں…"
         copied, refused = stage([Path(f) for f in files], settings.corpus_dir, settings.upload_max_bytes)
         report = None
         if copied:
+            yield f"⏳ Indexing {len(copied)} report(s)… / رپورٹس انڈیکس ہو رہی ہیں…"
             try:
-                report = assistant.ingest(copied, progress=True)
+                report = assistant.ingest(copied, progress=True)  # its progress bar shows here (track_tqdm)
             except AssistantError as exc:
                 raise shown_error(exc) from None
-        return upload_summary(report, refused)
+        yield upload_summary(report, refused)
 
     with gr.Blocks(title="Report assistant · رپورٹس اسسٹنٹ") as app:
         gr.Markdown("## رپورٹس سے پوچھیں · Ask the reports")
         with gr.Row():
-            with gr.Column(scale=1, min_width=220):
+            with gr.Column(scale=1, min_width=280):
                 new_chat = gr.Button("نئی گفتگو · New chat", elem_id="new-chat")
                 listed = gr.Radio(label="گفتگوئیں · Conversations", choices=[], elem_id="conversations")
                 title = gr.Textbox(label="عنوان · Title", elem_id="title", max_lines=1)

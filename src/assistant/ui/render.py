@@ -70,8 +70,15 @@ def _link(url: str | None) -> str:
     return f'<a href="{escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{escape(url)}</a>'
 
 
-def _location(location: str | None) -> str:
-    return f', <bdi class="location">{escape(location)}</bdi>' if location else ""
+PAGE = {"ur": "صفحہ", "en": "page"}
+
+
+def _location(location: str | None, lang: str) -> str:
+    """The page or paragraph a quote is on, in the answer's language, kept left to right."""
+    if not location:
+        return ""
+    shown = PAGE[lang] + location[4:] if location.startswith("page ") else location
+    return f', <bdi class="location" data-location="{escape(location, quote=True)}">{escape(shown)}</bdi>'
 
 
 def sources_html(answer: Answer, searched: str) -> str:
@@ -85,7 +92,7 @@ def sources_html(answer: Answer, searched: str) -> str:
         html.append(
             f'<li class="source" id="source-{c.number}"><details open>'
             f'<summary><span class="num">[{c.number}]</span> <span class="title">{escape(c.title)}</span></summary>'
-            f'<div class="file">{FILE[lang]}: <bdi>{escape(c.file)}</bdi>{_location(c.location)} '
+            f'<div class="file">{FILE[lang]}: <bdi>{escape(c.file)}</bdi>{_location(c.location, lang)} '
             f"({c.start}–{c.end})</div>"
             f'<div class="url">{SOURCE[lang]}: {_link(c.source_url)}</div>'
             f'<blockquote dir="rtl">{highlight(c.quote, answer.answer)}</blockquote></details></li>'
