@@ -8,8 +8,12 @@ Latin runs met on the way are read backwards and turned round, the way the Unico
 bidirectional algorithm laid them out: digits after Urdu letters are Arabic numbers,
 which one `.`, `,`, `/` or `:` joins (85.59/100, 2،334) but a `-` does not (the
 range 2023-2025 is drawn as two numbers); Latin letters join across any punctuation
-and spaces (a URL, "Mosilization Movement"). Lines are joined into paragraphs by
-their spacing, and each page's start is a location ("page 2") for citations."""
+and spaces (a URL, "Mosilization Movement"). A Latin word beside a number is drawn
+the same whichever comes first (`766/QD-TTg`, `COVID-19`): it is read number first, as
+Vietnamese decision numbers are written. Lines are joined into paragraphs by their
+spacing, and each page's start is a location ("page 2") for citations. Lines are
+grouped by baseline across the whole page width, so a two-column page reads across
+its columns."""
 
 import re
 import unicodedata

@@ -1,8 +1,10 @@
 """The staff chat: a thin Gradio layer over `Assistant` (no retrieval or answer logic
 here). Follow-ups are rewritten into standalone questions, answers stream in, sources
 open beside the chat, and the `ask` API endpoint returns structured data for
-`gradio_client`. Questions are answered `chat_workers` at a time from a bounded queue;
-the login is throttled (`login.py`). The HTTP API (`http_api.py`) is served beside it."""
+`gradio_client`. Every answer is saved to the person's conversation
+(`conversations.py`), with 👍/👎 feedback; admins add reports (`uploads.py`).
+Questions are answered `chat_workers` at a time from a bounded queue; the login is
+throttled (`login.py`). The HTTP API (`http_api.py`) is served beside it."""
 
 import ipaddress
 import logging
@@ -176,7 +178,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
 
     def open_conversation(conversation_id: str | None, request: gr.Request):
         if not conversation_id:
-            return gr.skip()
+            return (gr.skip(),) * 10
         try:
             conversation = store.get(conversation_id, _user(request))
         except ConversationNotFound:
