@@ -3,10 +3,7 @@ Chromium (Debian's package, through Playwright) and by `gradio_client`."""
 
 import http.server
 import json
-import os
-import shutil
 import threading
-from pathlib import Path
 
 import pytest
 from conftest import require  # noqa: E402
@@ -17,9 +14,6 @@ gr = require("gradio")
 from assistant import Assistant, AssistantError, Settings  # noqa: E402
 from assistant.ui.app import launch  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"]  # fmt: skip
 TITLE_000 = "کانفرنس کا انعقاد صوبائی پل سے صوبے کے 38 کمیونز"
 
 
@@ -35,20 +29,6 @@ def chat_url(assistant):
     app, url = _serve(assistant)
     yield url
     app.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; .ci/run installs it")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _ask(page, question: str) -> None:
@@ -305,3 +285,49 @@ def test_login_lock_survives_a_flood_of_other_names():
     worker.start()
     worker.join()
     assert checked == [True]  # the assertions above ran
+
+
+def test_a_real_account_still_locks_when_made_up_names_fill_the_table():
+    import asyncio
+
+    from assistant.ui.login import LoginThrottle
+
+    throttle = LoginThrottle({"staff": "right-horse"}, free_failures=2, lock_seconds=60, failure_pause=0,
+                             max_accounts=50)  # fmt: skip
+
+    async def attempts():
+        for _ in range(3):  # every made-up name locked: the table is full of locks
+            await asyncio.gather(*(throttle.check(f"junk-{i}", "x") for i in range(50)))
+        for _ in range(2):
+            assert not await throttle.check("staff", "guess")
+        assert throttle.locked("staff")
+        assert not await throttle.check("staff", "right-horse")
+        checked.append(True)
+
+    checked = []
+    worker = threading.Thread(target=asyncio.run, args=(attempts(),))
+    worker.start()
+    worker.join()
+    assert checked == [True]
+
+
+@pytest.mark.parametrize(
+    ("chat_auth", "says"),
+    [
+        ("amna:p1,", "login 2 must look like"),
+        ("amna", "login 1 must look like"),
+        (" amna:p1", "cannot start or end with a space"),
+        ("amna:p1,amna:p2", "twice"),
+    ],
+)
+def test_bad_login_lists_are_refused_saying_which(chat_auth, says):
+    from assistant.ui.login import parse_logins
+
+    with pytest.raises(ValueError, match=says):
+        parse_logins(chat_auth)
+
+
+def test_passwords_are_kept_exactly():
+    from assistant.ui.login import parse_logins
+
+    assert parse_logins("amna: secret ,bilal:a:b") == {"amna": " secret ", "bilal": "a:b"}

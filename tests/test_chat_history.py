@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, require  # noqa: E402
 from servers import free_port  # noqa: E402
-from test_chat import BROWSER_ARGS, CHROMIUM, _ask  # noqa: E402
+from test_chat import _ask  # noqa: E402
 
 gr = require("gradio")
 
@@ -35,18 +35,6 @@ def settings(tmp_path_factory) -> Settings:
                  chat_auth=",".join(f"{u}:{p}" for u, p in USERS.items()), chat_admins="amna")  # fmt: skip
     Assistant(s).ingest(progress=False)
     return s
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _page(browser, url: str, user: str):
@@ -104,19 +92,25 @@ def test_upload_ask_restart_reopen_vote_and_export(browser, settings, tmp_path, 
         page.wait_for_function("document.querySelector('#conversations').innerText.includes('کیڈرز اور انڈیکس')",
                                timeout=10_000)  # fmt: skip
 
-        page.locator('#chat button[aria-label="Dislike"]').last.click()
+        page.locator('#chat button[aria-label="Dislike"]').first.click()  # the first answer, not the last
         page.locator("#feedback").first.wait_for(state="visible", timeout=10_000)
         page.locator("#reason label").filter(has_text="Wrong figure").click()
-        page.locator("#comment textarea").fill("the report says 85.59 out of 100")
+        page.locator("#comment textarea").fill("the report says 17,418 is wrong")
         page.locator("#feedback-send").click()
         page.locator("#feedback").first.wait_for(state="hidden", timeout=10_000)
+        page.locator('#chat button[aria-label="Like"]').last.click()
+        page.locator('#chat button[aria-label="Liked"]').click()  # clicked again: the 👍 is taken back
+        page.wait_for_function("!document.querySelector('#chat button[aria-label=\"Liked\"]')", timeout=10_000)
+        page.wait_for_timeout(800)
 
         page.locator("#export").click()
         link = page.locator("#exported a").first
         link.wait_for(timeout=10_000)
         markdown = page.context.request.get(link.get_attribute("href")).text()
         assert markdown.startswith("# کیڈرز اور انڈیکس") and "17,418" in markdown and "page 1" in markdown
-        assert "👎 wrong figure — the report says 85.59 out of 100" in markdown
+        first_turn = markdown.split("\n---\n")[0]
+        assert "👎 wrong figure — the report says 17,418 is wrong" in first_turn  # the vote sits on its answer
+        assert "👍" not in markdown
     finally:
         app.close()
 
@@ -124,9 +118,9 @@ def test_upload_ask_restart_reopen_vote_and_export(browser, settings, tmp_path, 
     assert main(["feedback", "export", "--out", str(tmp_path)]) == 0
     (written,) = tmp_path.glob("feedback-*.jsonl")
     (candidate,) = [json.loads(line) for line in written.read_text(encoding="utf-8").splitlines()]
-    assert candidate["asked"] == "لاؤ کائی نے انڈیکس رینکنگ ٹیبل کے مطابق کتنے پوائنٹس حاصل کیے؟"
+    assert candidate["asked"] == "پورے صوبے میں اس وقت کتنے کیڈرز، سرکاری ملازمین ہیں؟"
     assert candidate["reason"] == "wrong figure" and candidate["accept"] == []
-    assert candidate["gold_doc"] == f"uploads/{DOCX.name}"
+    assert candidate["gold_doc"] == f"uploads/{PDF.name}"
 
 
 def test_a_second_user_sees_no_other_conversation_and_cannot_add_reports(browser, settings):

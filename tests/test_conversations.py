@@ -318,3 +318,13 @@ def test_a_deleted_turns_id_is_never_given_again(store):
     assert new != old
     with pytest.raises(ConversationNotFound):
         store.set_feedback(old, "asma", "down")
+
+
+def test_a_vote_taken_back_leaves_nothing_to_export(store, tmp_path):
+    cid = store.create("asma")
+    tid = store.add_turn(cid, "asma", "q", None, answer())
+    store.set_feedback(tid, "asma", "down", "wrong figure", "it is 39")
+    store.set_feedback(tid, "asma", None)  # the 👎 clicked again
+    turn = store.get(cid, "asma").turns[0]
+    assert (turn.vote, turn.reason, turn.comment) == (None, None, "")
+    assert export_candidates(store, tmp_path) is None

@@ -165,3 +165,18 @@ def test_an_unchanged_pdf_is_not_read_again(tmp_path, monkeypatch):
     a = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
     assert a.ingest(progress=False).added == [f"{STEMS[2]}.pdf"] and len(calls) == 1
     assert a.ingest(progress=False).unchanged == [f"{STEMS[2]}.pdf"] and len(calls) == 1
+    monkeypatch.setitem(formats.VERSIONS, ".pdf", formats.VERSIONS[".pdf"] + 1)  # a better PDF reader ships
+    assert a.ingest(progress=False).updated == [f"{STEMS[2]}.pdf"] and len(calls) == 2
+
+
+def test_a_merged_word_table_cell_is_read_once(tmp_path):
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 2)).text = "کل 17,418 کیڈرز"
+    table.cell(1, 0).merge(table.cell(2, 0)).text = "کمیون 2،334"
+    table.cell(1, 1).text = "وارڈ 38"
+    document.save(tmp_path / "table.docx")
+    report = read_report(tmp_path / "table.docx", "table.docx")
+    assert report.text == "کل 17,418 کیڈرز\nکمیون 2،334\nوارڈ 38"

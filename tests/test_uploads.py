@@ -19,6 +19,7 @@ FORMATS = Path(__file__).resolve().parent / "fixtures" / "formats"
         ("/abs/path/رپورٹ 2025.docx", "رپورٹ 2025.docx"),
         ("a<b>|c?.html", "a_b__c_.html"),
         ("  .hidden.txt", "hidden.txt"),
+        ("مُعَّین رپورٹ.pdf", "مُعَّین رپورٹ.pdf"),  # Urdu vowel marks stay
     ],
 )
 def test_names_stay_inside_the_uploads_folder(name, safe):

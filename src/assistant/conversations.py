@@ -224,22 +224,23 @@ class ConversationStore:
                        "WHERE id = ?", (now, _title(question, AUTO_TITLE_MAX), conversation_id))  # fmt: skip
             return cursor.lastrowid
 
-    def set_feedback(self, turn_id: int, user: str, vote: Vote, reason: Reason | None = None,
+    def set_feedback(self, turn_id: int, user: str, vote: Vote | None, reason: Reason | None = None,
                      comment: str = "") -> None:  # fmt: skip
-        """Record (or replace) the user's vote on a turn; a reason goes with 👎 only and is dropped on 👍."""
-        if vote not in get_args(Vote):
+        """Record (or replace) the user's vote on a turn; a reason goes with 👎 only and is
+        dropped on 👍; `None` takes the vote back (with its reason and comment)."""
+        if vote is not None and vote not in get_args(Vote):
             raise ConversationInputError(f"vote must be one of {get_args(Vote)}, got {vote!r}")
         if reason is not None and reason not in get_args(Reason):
             raise ConversationInputError(f"reason must be one of {get_args(Reason)} or empty, got {reason!r}")
         reason = reason if vote == "down" else None
-        comment = (comment or "").strip()[:COMMENT_MAX]
+        comment = (comment or "").strip()[:COMMENT_MAX] if vote else ""
         with self._db("BEGIN IMMEDIATE") as db:
             owned = db.execute("SELECT 1 FROM turns t JOIN conversations c ON c.id = t.conversation_id "
                                "WHERE t.id = ? AND c.user = ?", (turn_id, user)).fetchone()  # fmt: skip
             if not owned:
                 raise ConversationNotFound(f"no turn {turn_id!r}")
             db.execute("UPDATE turns SET vote = ?, reason = ?, comment = ?, feedback_at = ? WHERE id = ?",
-                       (vote, reason, comment, time.time(), turn_id))  # fmt: skip
+                       (vote, reason, comment, time.time() if vote else None, turn_id))  # fmt: skip
 
     def _down_votes(self, db: sqlite3.Connection, new_only: bool) -> list[DownVote]:
         rows = db.execute(

@@ -17,6 +17,7 @@ from .chunking import VERSION as CHUNKER_VERSION
 from .chunking import chunk_report, evidence_units, searchable_text
 from .corpus import SkippedFile, discover, file_sha256, read_report
 from .errors import CorpusPathError
+from .formats import reader_version
 from .index import SearchIndex
 
 EMBED_BATCH = 32  # bench/embed_throughput.py: 2 threads, batch 16-64 all within 4% (about 19 chunks/s)
@@ -108,7 +109,7 @@ def ingest(
     def add(file: Path, doc_id: str, old: dict | None) -> bool:
         try:  # an unchanged file is known by its bytes: a PDF is not read again (~0.2 s a report)
             fresh = old and doc_id not in damaged and doc_id not in pending and old["sha256"] == file_sha256(file)
-            if fresh and old["chunking"] == chunking:
+            if fresh and old["chunking"] == chunking and old.get("reader", 0) == reader_version(file):
                 if old["path"] != str(file.resolve()) or old["file"] != display_path(file):  # the corpus moved
                     index.relocate(doc_id, str(file.resolve()), display_path(file))
                 report.unchanged.append(doc_id)
@@ -133,6 +134,7 @@ def ingest(
             "sentences": len(units),
             "chunking": chunking,
             "state": "done",
+            "reader": reader_version(file),
         }
         index.replace_document(entry, chunks, searchable, vectors, units, sentence_vectors)
         if doc_id in damaged and old and old["sha256"] == doc.sha256:

@@ -43,6 +43,7 @@ class DocumentEntry(TypedDict):
     sentences: int
     chunking: Chunking
     state: Literal["writing", "done"]
+    reader: NotRequired[int]  # formats.reader_version of the file when it was read (absent: 0)
 
 
 class Manifest(TypedDict):

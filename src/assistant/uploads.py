@@ -20,11 +20,13 @@ def safe_name(name: str) -> str:
     leading dot, only letters, digits, space, `-`, `_` and `.`; ValueError if none is left."""
     base = PurePath(name.replace("\\", "/")).name
     base = unicodedata.normalize("NFC", base)
-    cleaned = "".join(c if c.isalnum() or c in "-_. " else "_" for c in base).strip(" .")
+    kept = (c if c.isalnum() or unicodedata.category(c).startswith("M") or c in "-_. " else "_" for c in base)
+    cleaned = "".join(kept).strip(" .")  # Urdu vowel marks (زبر، شد) are letters' parts, kept
     stem, dot, suffix = cleaned.rpartition(".")
-    if not dot or not stem.strip("_ ."):
+    stem = stem[: MAX_NAME_CHARS - len(suffix) - 1].strip(" .")
+    if not dot or not stem.strip("_"):
         raise ValueError(f"{name!r} is not a usable file name")
-    return f"{stem[: MAX_NAME_CHARS - len(suffix) - 1]}.{suffix.lower()}"
+    return f"{stem}.{suffix.lower()}"
 
 
 def stage(files: list[Path], corpus_dir: Path, max_bytes: int) -> tuple[list[Path], list[SkippedFile]]:

@@ -21,7 +21,14 @@ READERS: dict[str, Callable[[Path], Extracted]] = {
     ".docx": read_docx,
 }
 SUFFIXES = tuple(READERS)
+# bumped when a reader's output changes, so an ingest reads files of that kind again
+VERSIONS = {".pdf": 1, ".docx": 1, ".html": 1, ".htm": 1}
 MAX_BYTES = {".pdf": 50_000_000, ".docx": 50_000_000}  # others: corpus.MAX_FILE_BYTES
+
+
+def reader_version(path: Path) -> int:
+    """The version of the reader for this file (0 for text, which is read as it is)."""
+    return VERSIONS.get(path.suffix.lower(), 0)
 
 
 def reader_for(path: Path) -> Callable[[Path], Extracted]:
@@ -32,4 +39,4 @@ def reader_for(path: Path) -> Callable[[Path], Extracted]:
     return reader
 
 
-__all__ = ["Extracted", "Location", "MAX_BYTES", "READERS", "SUFFIXES", "reader_for", "location_at"]
+__all__ = ["Extracted", "Location", "MAX_BYTES", "READERS", "SUFFIXES", "reader_for", "reader_version", "location_at"]

@@ -19,9 +19,12 @@ def _blocks(document) -> list[tuple[str, bool]]:
             style = (block.style.name if block.style is not None else "") or ""
             out.append((block.text.strip(), style.startswith(("Heading", "Title"))))
         elif isinstance(block, Table):
+            seen = set()  # a merged cell is listed once per grid cell it spans: read it once
             for row in block.rows:
                 for cell in row.cells:
-                    out += [(p.text.strip(), False) for p in cell.paragraphs]
+                    if cell._tc not in seen:  # the XML elements themselves, kept alive here
+                        seen.add(cell._tc)
+                        out += [(p.text.strip(), False) for p in cell.paragraphs]
     return [(t, h) for t, h in out if t]
 
 

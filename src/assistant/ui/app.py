@@ -8,8 +8,6 @@ throttled (`login.py`). The HTTP API (`http_api.py`) is served beside it."""
 
 import ipaddress
 import logging
-import re
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -28,6 +26,7 @@ from ..errors import AssistantError, IndexMissingError
 from ..formats import SUFFIXES
 from ..http_api import mount
 from ..uploads import stage
+from .exports import EXPORT_KEEP_SECONDS, export_folder, safe_title
 from .login import LoginThrottle, parse_logins
 from .render import chat_text, inert, sources_html, upload_summary
 
@@ -66,11 +65,6 @@ STORE_FAILED = (
     "The conversation history could not be read or written (see the server log). / محفوظ شدہ گفتگو دستیاب نہیں۔"
 )
 THANKS = "Thank you: your feedback was saved. / شکریہ، آپ کی رائے محفوظ ہو گئی۔"
-
-
-def safe_title(title: str) -> str:
-    """A conversation title as a file name."""
-    return re.sub(r"[^\w\- ]+", "_", title).strip(" _")[:60] or "conversation"
 
 
 def friendly_error(exc: Exception) -> str:
@@ -141,9 +135,10 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
                 if isinstance(piece, Answer):
                     answer = piece
                 else:
+                    emptied = "" if not written else gr.skip()  # the box is emptied once: typing goes on meanwhile
                     written += piece
                     history[-1]["content"] = inert(written)
-                    yield history, gr.skip(), turns, "", *keep
+                    yield history, gr.skip(), turns, emptied, *keep
         except Exception as exc:  # shown to the user as a short message, logged in full
             if not isinstance(exc, AssistantError):
                 log.exception("chat request failed")
@@ -154,10 +149,16 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         turns = [*turns, {"question": message, "standalone": standalone}]
         user = _user(request)
         conversation_id, turn_id = save(user, conversation_id, message, standalone, answer)
-        known = choices(user)
+        try:
+            known = choices(user)
+        except AssistantError:
+            log.exception("could not list the conversations")
+            known = []
         title = next((name for name, cid in known if cid == conversation_id), gr.skip())
-        listed = gr.update(choices=known, value=conversation_id)
-        yield history, sources_html(answer, standalone), turns, "", conversation_id, [*turn_ids, turn_id], listed, title
+        listed = gr.update(choices=known, value=conversation_id) if known else gr.skip()
+        emptied = gr.skip() if written else ""
+        shown = sources_html(answer, standalone)
+        yield history, shown, turns, emptied, conversation_id, [*turn_ids, turn_id], listed, title
 
     def ask(question: str, previous_questions: list[str] | None = None) -> dict:
         """Answer one question (rewritten against the previous ones when it is a follow-up);
@@ -174,7 +175,13 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
 
     def start(request: gr.Request):
         user = _user(request)
-        return gr.update(choices=choices(user), value=None), gr.update(visible=user in admins)
+        try:
+            listed = gr.update(choices=choices(user), value=None)
+        except AssistantError as exc:
+            log.error("could not list the conversations: %s", exc)
+            gr.Warning(STORE_FAILED)
+            listed = gr.skip()
+        return listed, gr.update(visible=user in admins)
 
     def open_conversation(conversation_id: str | None, request: gr.Request):
         if not conversation_id:
@@ -184,6 +191,8 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         except ConversationNotFound:
             gr.Warning(GONE)
             return cleared(_user(request))
+        except AssistantError as exc:
+            raise shown_error(exc) from None
         turns = [{"question": t.question, "standalone": t.standalone} for t in conversation.turns]
         last = conversation.turns[-1] if conversation.turns else None
         shown = sources_html(last.answer, last.standalone) if last else ""
@@ -208,6 +217,8 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
                 store.delete(conversation_id, user)
             except ConversationNotFound:
                 pass  # already gone (another tab)
+            except AssistantError as exc:
+                raise shown_error(exc) from None
         return cleared(user)
 
     def export(conversation_id: str | None, request: gr.Request):
@@ -217,8 +228,9 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
             conversation = store.get(conversation_id, _user(request))
         except ConversationNotFound:
             raise gr.Error(GONE) from None
-        folder = Path(tempfile.mkdtemp(prefix="conversation-"))
-        path = folder / f"{safe_title(conversation.title)}.md"
+        except AssistantError as exc:
+            raise shown_error(exc) from None
+        path = export_folder() / f"{safe_title(conversation.title)}.md"
         path.write_text(conversation_markdown(conversation), encoding="utf-8")
         return gr.update(value=str(path), visible=True)
 
@@ -228,15 +240,16 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
             return gr.skip(), gr.skip()
         ordinal = sum(1 for m in history[: data.index] if m.get("role") == "assistant")
         turn_id = turn_ids[ordinal] if ordinal < len(turn_ids) else None
-        liked = {True: "up", "Like": "up", "like": "up", False: "down", "Dislike": "down", "dislike": "down"}
-        verdict = liked.get(data.liked)
-        if turn_id is None or verdict is None:
+        votes = {True: "up", "Like": "up", "like": "up", False: "down", "Dislike": "down", "dislike": "down",
+                 "": None, None: None}  # fmt: skip  # "": the thumb clicked again, the vote taken back
+        if turn_id is None or data.liked not in votes:
             return gr.skip(), gr.skip()
+        verdict = votes[data.liked]
         try:
             store.set_feedback(turn_id, _user(request), verdict)
         except AssistantError as exc:
             raise shown_error(exc) from None
-        return turn_id, gr.update(visible=verdict == "down")
+        return (turn_id if verdict == "down" else None), gr.update(visible=verdict == "down")
 
     def explain(turn_id: int | None, reason: str | None, comment: str, request: gr.Request):
         if turn_id is None:
@@ -267,7 +280,8 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
                 raise shown_error(exc) from None
         yield upload_summary(report, refused)
 
-    with gr.Blocks(title="Report assistant · رپورٹس اسسٹنٹ") as app:
+    cache = (EXPORT_KEEP_SECONDS, EXPORT_KEEP_SECONDS)  # Gradio's copies of exports and uploads, cleared hourly
+    with gr.Blocks(title="Report assistant · رپورٹس اسسٹنٹ", delete_cache=cache) as app:
         gr.Markdown("## رپورٹس سے پوچھیں · Ask the reports")
         with gr.Row():
             with gr.Column(scale=1, min_width=280):

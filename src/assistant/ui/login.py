@@ -20,12 +20,16 @@ class _Failures:
 
 
 def parse_logins(chat_auth: str) -> dict[str, str]:
-    """`user:password[,user:password…]` as {user: password}; ValueError says what is wrong."""
+    """`user:password[,user:password…]` as {user: password}, passwords exactly as written
+    (a password cannot hold a comma); ValueError says what is wrong."""
     accounts: dict[str, str] = {}
-    for entry in chat_auth.split(","):
-        user, sep, password = entry.strip().partition(":")
+    for number, entry in enumerate(chat_auth.split(","), start=1):
+        user, sep, password = entry.partition(":")
         if not (sep and user and password):
-            raise ValueError("chat_auth must look like 'user:password' (several separated by commas)")
+            raise ValueError(f"chat_auth login {number} must look like 'user:password' (several separated by commas, "
+                             "no comma inside a password)")  # fmt: skip
+        if user != user.strip() or not user.isprintable():
+            raise ValueError(f"chat_auth login {number}: a user name cannot start or end with a space")
         if user in accounts:
             raise ValueError(f"chat_auth names the user {user!r} twice")
         accounts[user] = password
@@ -66,7 +70,10 @@ class LoginThrottle:
         return False
 
     def _record_failure(self, user: str) -> None:
-        if user not in self._failures and len(self._failures) >= self.max_accounts:
+        """Count a failure. The real accounts are always counted; other names share a
+        bounded table, so a flood of made-up names can neither grow memory nor stop a
+        real account from locking."""
+        if user not in self._accounts and user not in self._failures and len(self._failures) >= self.max_accounts:
             now = time.monotonic()  # make room by forgetting unlocked names, never a lock
             for name in [n for n, f in self._failures.items() if f.locked_until <= now]:
                 del self._failures[name]
