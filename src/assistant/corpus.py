@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CorpusPathError
-from .formats import MAX_BYTES, Location, reader_for
+from .formats import Location, max_bytes, reader_for
 
-MAX_FILE_BYTES = 5_000_000  # text and web pages; PDF and Word files: formats.MAX_BYTES
 TITLE_CHARS = 90
 
 _SOURCE_LINE = re.compile(r"^\s*ماخذ\s*:?\s*(?P<url>\S+)?\s*$")
@@ -75,7 +74,7 @@ def file_sha256(path: Path) -> str:
 def read_report(path: Path, doc_id: str) -> Report:
     """Read one report; raises ValueError with a specific reason when it cannot be used."""
     reader = reader_for(path)
-    size, limit = path.stat().st_size, MAX_BYTES.get(path.suffix.lower(), MAX_FILE_BYTES)
+    size, limit = path.stat().st_size, max_bytes(path)
     if size > limit:
         raise ValueError(f"too large ({size:,} bytes; limit {limit:,})")
     sha256 = file_sha256(path)

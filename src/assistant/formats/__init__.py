@@ -23,7 +23,13 @@ READERS: dict[str, Callable[[Path], Extracted]] = {
 SUFFIXES = tuple(READERS)
 # bumped when a reader's output changes, so an ingest reads files of that kind again
 VERSIONS = {".pdf": 1, ".docx": 1, ".html": 1, ".htm": 1}
-MAX_BYTES = {".pdf": 50_000_000, ".docx": 50_000_000}  # others: corpus.MAX_FILE_BYTES
+MAX_BYTES = {".pdf": 50_000_000, ".docx": 50_000_000}
+MAX_TEXT_BYTES = 5_000_000  # text and web pages
+
+
+def max_bytes(path: Path) -> int:
+    """The largest file of this kind the assistant reads."""
+    return MAX_BYTES.get(path.suffix.lower(), MAX_TEXT_BYTES)
 
 
 def reader_version(path: Path) -> int:
@@ -39,4 +45,15 @@ def reader_for(path: Path) -> Callable[[Path], Extracted]:
     return reader
 
 
-__all__ = ["Extracted", "Location", "MAX_BYTES", "READERS", "SUFFIXES", "reader_for", "reader_version", "location_at"]
+__all__ = [
+    "Extracted",
+    "Location",
+    "MAX_BYTES",
+    "MAX_TEXT_BYTES",
+    "max_bytes",
+    "READERS",
+    "SUFFIXES",
+    "reader_for",
+    "reader_version",
+    "location_at",
+]

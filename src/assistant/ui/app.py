@@ -103,11 +103,16 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
     def choices(user: str) -> list[tuple[str, str]]:
         return [(c.title or "…", c.id) for c in store.list(user)]
 
+    def closed() -> tuple:
+        """No answer voted on, the feedback box and the exported file hidden: how any
+        conversation opens."""
+        return None, gr.update(visible=False), gr.update(value=None, visible=False)
+
     def cleared(user: str | None = None) -> tuple:
-        """What an empty chat shows: no messages, sources, turns, conversation, title,
-        open feedback box or exported file (the list refreshed when `user` is given)."""
+        """What an empty chat shows: no messages, sources, turns, conversation or title,
+        and `closed` (the list refreshed when `user` is given)."""
         listed = gr.update(choices=choices(user), value=None) if user is not None else gr.update(value=None)
-        return [], "", [], None, [], listed, "", None, gr.update(visible=False), gr.update(value=None, visible=False)
+        return [], "", [], None, [], listed, "", *closed()
 
     def save(user: str, conversation_id: str | None, message: str, standalone: str, answer: Answer):
         """(conversation id, turn id) of the saved answer; a database failure costs the saving, not the answer."""
@@ -197,8 +202,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         last = conversation.turns[-1] if conversation.turns else None
         shown = sources_html(last.answer, last.standalone) if last else ""
         ids = [t.id for t in conversation.turns]
-        hidden = (None, gr.update(visible=False), gr.update(value=None, visible=False))
-        return _history(conversation), shown, turns, conversation.id, ids, gr.skip(), conversation.title, *hidden
+        return _history(conversation), shown, turns, conversation.id, ids, gr.skip(), conversation.title, *closed()
 
     def rename(conversation_id: str | None, title: str, request: gr.Request):
         user = _user(request)
