@@ -22,6 +22,9 @@ class Passage(BaseModel):
     locations: list[tuple[int, str]] = Field(
         default_factory=list, description="(offset, label): where pages or sections start (PDF, Word, HTML)."
     )
+    left_out: list[tuple[int, int]] = Field(
+        default_factory=list, description="(start, end) of sentences in it judged planted at ingest: never evidence."
+    )
     score: float = Field(description="Fused retrieval score.")
     lexical_score: float
     dense_score: float

@@ -94,6 +94,7 @@ def chunk_metadata(chunk: Chunk, searchable: str) -> dict:
         "source_url": chunk.source_url or "",
         "tokens": " ".join(tokens(searchable)),
         **({"locations": json.dumps(chunk.locations, ensure_ascii=False)} if chunk.locations else {}),
+        **({"left_out": json.dumps(chunk.left_out)} if chunk.left_out else {}),
     }
 
 
@@ -142,4 +143,5 @@ class ChunkStore:
 def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
     return Chunk(chunk_id=chunk_id, doc_id=meta["doc_id"], title=meta["title"], source_url=meta["source_url"] or None,
                  file=meta["file"], start=meta["start"], end=meta["end"], text=text,
-                 locations=tuple((at, label) for at, label in json.loads(meta.get("locations") or "[]")))  # fmt: skip
+                 locations=tuple((at, label) for at, label in json.loads(meta.get("locations") or "[]")),
+                 left_out=tuple((a, b) for a, b in json.loads(meta.get("left_out") or "[]")))  # fmt: skip

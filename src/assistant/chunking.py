@@ -9,7 +9,7 @@ from .corpus import Report, is_metadata_line
 from .formats import Location
 from .planted import addresses_reader
 
-VERSION = 4  # bump when chunk boundaries or what is embedded change (4: planted sentences left out)
+VERSION = 5  # bump when chunk boundaries or what is embedded change (5: planted sentences judged by meaning too)
 _SENTENCE_END = re.compile(r"[۔؟!?]+|\.+(?=\s|$)")
 _CLAUSE_BREAK = re.compile(r"[؛;،,:]\s")
 
@@ -32,6 +32,7 @@ class Chunk:
     end: int
     text: str
     locations: tuple[Location, ...] = ()  # the report's page / section starts that bear on this chunk
+    left_out: tuple[tuple[int, int], ...] = ()  # sentences in it judged planted at ingest (report offsets)
 
 
 def sentences(text: str, offset: int = 0) -> list[Span]:
@@ -84,21 +85,38 @@ def sentence_units(text: str, size: int, offset: int = 0) -> list[Span]:
     return [piece for s in sentences(text, offset) for piece in _split_long(s, size)]
 
 
-def evidence_units(text: str, size: int, offset: int = 0) -> list[Span]:
+def evidence_units(
+    text: str, size: int, offset: int = 0, left_out: tuple[tuple[int, int], ...] | list = ()
+) -> list[Span]:
     """`sentence_units` without the sentences that address the reader (`planted.py`),
-    judged whole, before a long one is broken up."""
-    return [piece for s in sentences(text, offset) if not addresses_reader(s.text) for piece in _split_long(s, size)]
+    judged whole, before a long one is broken up: by pattern, or listed in `left_out`
+    (the classifier's verdicts made at ingest, as report offsets)."""
+    return [piece for s in sentences(text, offset) if not _is_left_out(s, left_out) for piece in _split_long(s, size)]
+
+
+def _is_left_out(sentence: Span, left_out: tuple[tuple[int, int], ...] | list) -> bool:
+    return addresses_reader(sentence.text) or any(a < sentence.end and sentence.start < b for a, b in left_out)
+
+
+def left_out_sentences(text: str, flagged: list[Span]) -> tuple[tuple[int, int], ...]:
+    """The whole sentences of `text` that hold a flagged unit (a piece of a long sentence
+    condemns all of it) or address the reader by pattern, as (start, end) offsets."""
+    return tuple(
+        (s.start, s.end)
+        for s in sentences(text)
+        if addresses_reader(s.text) or any(u.start < s.end and s.start < u.end for u in flagged)
+    )
 
 
 REMOVED = "[…]"
 
 
-def searchable_text(text: str) -> str:
-    """`text` with every sentence that addresses the reader replaced by a marker: what
-    is embedded, counted by BM25 and shown to an LLM."""
+def searchable_text(text: str, offset: int = 0, left_out: tuple[tuple[int, int], ...] | list = ()) -> str:
+    """`text` (starting at report offset `offset`) with every sentence that addresses the
+    reader replaced by a marker: what is embedded, counted by BM25 and shown to an LLM."""
     out, pos = [], 0
     for span in sentences(text):
-        if addresses_reader(span.text):
+        if _is_left_out(Span(span.start + offset, span.end + offset, span.text), left_out):
             out += [text[pos : span.start], REMOVED]
             pos = span.end
     out.append(text[pos:])
@@ -115,12 +133,14 @@ def _locations_within(locations: tuple[Location, ...], start: int, end: int) -> 
     return tuple(before + [loc for loc in locations if start < loc[0] < end])
 
 
-def chunk_report(report: Report, file: str, size: int, overlap: int) -> list[Chunk]:
+def chunk_report(
+    report: Report, file: str, size: int, overlap: int, left_out: tuple[tuple[int, int], ...] = ()
+) -> list[Chunk]:
     """Group sentences into chunks of about `size` characters, repeating `overlap`
     sentences between neighbours. Chunk text is the original slice of the report;
     sentences that address the reader take no room in it (see `evidence_units`)."""
-    units = evidence_units(report.text, size)
-    planted = [s for s in sentences(report.text) if addresses_reader(s.text)]
+    units = evidence_units(report.text, size, left_out=left_out)
+    planted = [s for s in sentences(report.text) if _is_left_out(s, left_out)]
 
     def length(a: Span, b: Span) -> int:  # characters from a to b, planted sentences not counted
         return b.end - a.start - sum(len(p.text) for p in planted if a.start <= p.start and p.end <= b.end)
@@ -143,6 +163,7 @@ def chunk_report(report: Report, file: str, size: int, overlap: int) -> list[Chu
                 end=end,
                 text=report.text[start:end],
                 locations=_locations_within(report.locations, start, end),
+                left_out=tuple((p.start, p.end) for p in planted if start <= p.start and p.end <= end),
             )
         )
         if last + 1 >= len(units):

@@ -79,7 +79,7 @@ def read_report(path: Path, doc_id: str) -> Report:
         raise ValueError(f"too large ({size:,} bytes; limit {limit:,})")
     sha256 = file_sha256(path)
     try:
-        extracted = reader(path)
+        extracted = reader(path).folded()
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001 - a parser's failure on one file must not stop the run

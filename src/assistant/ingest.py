@@ -14,11 +14,13 @@ from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from .chunking import VERSION as CHUNKER_VERSION
-from .chunking import chunk_report, evidence_units, searchable_text
+from .chunking import chunk_report, left_out_sentences, searchable_text, sentence_units
 from .corpus import SkippedFile, discover, file_sha256, read_report
 from .errors import CorpusPathError
 from .formats import reader_version
 from .index import SearchIndex
+from .planted import EMBEDDING as PLANTED_EMBEDDING
+from .planted import classifier
 
 EMBED_BATCH = 32  # bench/embed_throughput.py: 2 threads, batch 16-64 all within 4% (about 19 chunks/s)
 
@@ -118,11 +120,16 @@ def ingest(
         except (ValueError, OSError) as exc:
             report.skipped.append(SkippedFile(file, str(exc)))
             return False
-        chunks = chunk_report(doc, display_path(file), chunk_size, chunk_overlap)
-        units = evidence_units(doc.text, chunk_size)
-        searchable = [searchable_text(c.text) for c in chunks]  # what is embedded and counted by BM25
+        units = sentence_units(doc.text, chunk_size)
+        unit_vectors = _embed(embeddings, [u.text for u in units])
+        e5 = unit_vectors if index.embedding == PLANTED_EMBEDDING else None  # the classifier's own vectors
+        flags = classifier().flags([u.text for u in units], e5)
+        left_out = left_out_sentences(doc.text, [u for u, f in zip(units, flags) if f])
+        kept = [i for i, u in enumerate(units) if not any(a < u.end and u.start < b for a, b in left_out)]
+        units, sentence_vectors = [units[i] for i in kept], [unit_vectors[i] for i in kept]
+        chunks = chunk_report(doc, display_path(file), chunk_size, chunk_overlap, left_out)
+        searchable = [searchable_text(c.text, c.start, c.left_out) for c in chunks]  # embedded and counted by BM25
         vectors = _embed(embeddings, searchable)
-        sentence_vectors = _embed(embeddings, [u.text for u in units])
         entry = {
             "doc_id": doc_id,
             "sha256": doc.sha256,

@@ -1,6 +1,14 @@
-"""Text normalisation for matching. Display and citations always keep the original text;
-this module serves ingestion, queries and answer checking alike, so a figure written
-`2،334`, `۲٬۳۳۴` or `2,334` matches everywhere."""
+"""Two normal forms of text.
+
+`fold` is the one text of a report that everything reads: the planted-text check, the
+chunker, BM25, the encoder and citations. It undoes what makes two renderings of the
+same visible text differ in their characters (Arabic presentation forms, full-width and
+mathematical letters, zero-width and bidi controls, invisible fillers) and nothing a
+reader can see: digits, punctuation, vowel marks and letters stay as printed.
+
+`normalize` is the form for matching only, never shown: ASCII digits, no thousands
+separators, unified Urdu letters, lower case, so a figure written `2،334`, `۲٬۳۳۴` or
+`2,334` matches everywhere."""
 
 import re
 import unicodedata
@@ -44,6 +52,57 @@ STOPWORDS = frozenset(
     it its as into about than per please tell me number
     """.split()
 )
+
+
+# blocks whose characters are other renderings of ordinary letters, digits and marks:
+# Latin ligatures and Arabic presentation forms A, vertical and small forms, Arabic
+# presentation forms B, half- and full-width forms, mathematical alphanumerics
+_COMPATIBILITY_BLOCKS = (
+    (0xFB00, 0xFDFF),
+    (0xFE10, 0xFE1F),
+    (0xFE30, 0xFE6F),
+    (0xFE70, 0xFEFF),
+    (0xFF01, 0xFFEE),
+    (0x1D400, 0x1D7FF),
+)
+# characters that show nothing but are letters or marks to Unicode: Hangul fillers, the
+# braille blank, the combining grapheme joiner and variation selectors
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f") | {chr(c) for c in range(0xFE00, 0xFE10)}
+
+
+def _fold_char(char: str) -> str:
+    if char in _INVISIBLE or unicodedata.category(char) == "Cf":  # zero-width, bidi controls, soft hyphen
+        return ""
+    if char != " " and unicodedata.category(char) == "Zs":  # no-break, em, ideographic... spaces
+        return " "
+    code = ord(char)
+    if any(low <= code <= high for low, high in _COMPATIBILITY_BLOCKS):
+        return "".join(_fold_char(c) for c in unicodedata.normalize("NFKC", char))
+    return char
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """`fold(text)` and, for each offset 0..len(text) of `text`, the offset of the
+    same place in the folded text (to move page and paragraph starts along)."""
+    out: list[str] = []
+    where: list[int] = []
+    at = 0
+    for char in text:
+        where.append(at)
+        piece = char if char.isascii() else _fold_char(char)
+        out.append(piece)
+        at += len(piece)
+    where.append(at)
+    return "".join(out), where
+
+
+def fold(text: str) -> str:
+    """The text as a reader sees it, in one spelling: presentation forms, full-width and
+    mathematical letters as ordinary letters, zero-width and bidi controls and invisible
+    fillers removed, odd spaces as spaces. Digits are kept as printed."""
+    if text.isascii():
+        return text
+    return "".join(_fold_char(c) for c in text)
 
 
 def normalize(text: str) -> str:

@@ -1,10 +1,15 @@
 """Checking a question before anything is searched: text, not empty, not too long, and
 about something. Content-free input (emoji, punctuation, invisible or control
-characters) gets a message asking for a question, never a confident answer."""
+characters, a lone letter or digit, a run of tatweel) gets a message asking for a
+question, never a confident answer. The question is read in the same folded text as
+the reports (`normalize.fold`): full-width letters and zero-width characters do not
+change what is searched."""
 
+import re
 import unicodedata
 
 from .errors import InvalidQuestionError
+from .normalize import fold
 
 ASK = "type a question about the reports"
 
@@ -22,25 +27,19 @@ def check_question(question: object, limit: int) -> str:
         raise InvalidQuestionError(
             f"the question is {len(question):,} characters long; the limit is {limit:,}. Ask something shorter."
         )
-    question = "".join(c for c in question if unicodedata.category(c) != "Cc" or c in "\n\t")
-    question = _strip_invisible(question)
+    question = fold("".join(c for c in question if unicodedata.category(c) != "Cc" or c in "\n\t")).strip()
     if not question:
         raise InvalidQuestionError(f"the question is empty; {ASK}")
-    if not any(unicodedata.category(c)[0] in "LN" for c in question):
+    if not has_content(question):
         raise InvalidQuestionError(f"the question has no words or figures in it; {ASK}")
     return question
 
 
-def _strip_invisible(text: str) -> str:
-    """Trim whitespace and format characters (zero-width, bidi marks) at both ends;
-    inside the text they stay (the zero-width non-joiner is part of Urdu spelling)."""
+_WORD = re.compile(r"[^\W_]+")
 
-    def invisible(c: str) -> bool:
-        return c.isspace() or unicodedata.category(c) == "Cf"
 
-    start, end = 0, len(text)
-    while start < end and invisible(text[start]):
-        start += 1
-    while end > start and invisible(text[end - 1]):
-        end -= 1
-    return text[start:end]
+def has_content(text: str) -> bool:
+    """A word of two letters or a figure of two digits: `x`, `ℹ️`, `١` or a tatweel run
+    (a letter to Unicode, but only a stretch of the line) say nothing to search for."""
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).replace("\u0640", ""))
+    return any(len(w) >= 2 for w in words)

@@ -116,6 +116,7 @@ class HybridRetriever(BaseRetriever):
                     "start": s.chunk.start,
                     "end": s.chunk.end,
                     "locations": list(s.chunk.locations),
+                    "left_out": list(s.chunk.left_out),
                     "score": s.score,
                     "lexical_score": s.lexical,
                     "dense_score": s.dense,

@@ -19,6 +19,7 @@ from langchain_core.embeddings import Embeddings
 from ..answers import REFUSALS, Passage
 from ..chunking import evidence_units, sentence_id
 from ..index import SearchIndex
+from ..normalize import content_tokens, figures
 from .base import Answerer, Draft, Evidence
 from .features import SentenceCandidate, answer_features, sentence_features, span_features
 from .question import Question, analyze
@@ -31,6 +32,12 @@ READ_PASSAGES = 5  # passages whose sentences are read
 CONTEXT_SENTENCES = 2  # sentences before a candidate that count as its context
 SPAN_SENTENCES = 3  # best sentences whose spans compete for the short answer
 SURE_SPAN = 0.5  # below this span probability a who/which/when answer is the whole sentence
+RIVAL_SHARE = 0.5  # a statement at least half as likely as the chosen one can contradict it...
+SAME_WORDS = 0.6  # ...when it shares this much of its wording, figures aside (Jaccard of content tokens)
+CONFLICT = {
+    "ur": "رپورٹ میں اس کے دو مختلف اعداد دیے گئے ہیں: {} اور {}۔",
+    "en": "The report gives two different figures for this: {} and {}.",
+}
 
 
 @dataclass
@@ -87,7 +94,39 @@ class ExtractiveAnswerer(Answerer):
             return refusal
         sentence = reading.sentences[chosen]
         evidence = [Evidence(sentence.passage, sentence.span.start, sentence.span.end, sentence.span.text)]
+        rival = self._contradiction(reading, ranked, chosen, short)
+        if rival is not None:
+            j, figure = rival
+            other = reading.sentences[j]
+            evidence.append(Evidence(other.passage, other.span.start, other.span.end, other.span.text))
+            return Draft(CONFLICT[reading.question.language].format(short, figure), evidence, score=answerable)
         return Draft(short, evidence, refused=False, score=answerable)
+
+    def _contradiction(self, reading: Reading, ranked: list[int], chosen: int, short: str) -> tuple[int, str] | None:
+        """Another statement of the same report that says the same thing with another
+        figure (`612 doctors` here, `9090 doctors` there): (its sentence, its figure).
+        The answer then names both rather than pick one."""
+        q = reading.question
+        mine = reading.sentences[chosen]
+        figure = figures(short)
+        if q.kind != "count" or q.parts != 1 or len(figure) != 1:
+            return None
+        words = _wording(mine.span.text)
+        for j in ranked:
+            other = reading.sentences[j]
+            if j == chosen or other.doc_id != mine.doc_id:
+                continue
+            if reading.sentence_probs[j] < RIVAL_SHARE * reading.sentence_probs[chosen]:
+                break
+            theirs = _wording(other.span.text)
+            if len(words & theirs) < SAME_WORDS * len(words | theirs):
+                continue
+            spans = [(p, c) for p, c in zip(self.span_probabilities(reading, j), reading.spans[j]) if c.type == "figure"]
+            if spans:
+                p, best = max(spans, key=lambda pc: pc[0])
+                if p >= SURE_SPAN and figures(best.text) and figures(best.text) != figure:
+                    return j, best.text
+        return None
 
     def answerable(self, reading: Reading, best: int, span_p: float | None) -> float:
         row = answer_features(
@@ -119,7 +158,7 @@ class ExtractiveAnswerer(Answerer):
         out: list[SentenceCandidate] = []
         size = self._index().chunk_size or self._chunk_size
         for i, passage in enumerate(passages[:READ_PASSAGES]):
-            units = evidence_units(passage.text, size, offset=passage.start)
+            units = evidence_units(passage.text, size, offset=passage.start, left_out=passage.left_out)
             whole = f"{passage.title} {passage.text}"
             for j, span in enumerate(units):
                 sid = sentence_id(passage.doc_id, span.start)
@@ -166,3 +205,8 @@ class ExtractiveAnswerer(Answerer):
             first, last = min(spans[k].start for k in order), max(spans[k].end for k in order)
             return i, reading.sentences[i].span.text[first:last], span_p
         return i, spans[order[0]].text, span_p
+
+
+def _wording(text: str) -> set[str]:
+    """A statement's content words without its figures."""
+    return {t for t in content_tokens(text) if not t[0].isdigit()}

@@ -2,7 +2,9 @@
 searched and quoted, and that citation offsets point into) and what the file says
 about itself."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from ..normalize import fold, fold_with_offsets
 
 Location = tuple[int, str]  # (character offset in the text, label: "page 2", "¶ 5", "Heading ¶ 2")
 
@@ -13,6 +15,18 @@ class Extracted:
     title: str | None = None
     source_url: str | None = None
     locations: tuple[Location, ...] = ()
+
+    def folded(self) -> "Extracted":
+        """The same report in the one text everything reads (`normalize.fold`), page and
+        paragraph starts moved along with it."""
+        text, where = fold_with_offsets(self.text)
+        return replace(
+            self,
+            text=text,
+            title=fold(self.title) if self.title else self.title,
+            source_url=fold(self.source_url) if self.source_url else self.source_url,
+            locations=tuple((where[at], fold(label)) for at, label in self.locations),
+        )
 
 
 def paragraphs_text(paragraphs: list[tuple[str, str | None, bool]]) -> Extracted:

@@ -39,7 +39,7 @@ def format_passages(passages: list[Passage]) -> str:
     """Numbered, delimited passages; anything that could close the delimiter is defused."""
     blocks = []
     for number, p in enumerate(passages, start=1):
-        text = searchable_text(p.text).replace("<", "‹").replace(">", "›")
+        text = searchable_text(p.text, p.start, p.left_out).replace("<", "‹").replace(">", "›")
         title = p.title.replace("<", "‹").replace(">", "›").replace('"', "'")
         blocks.append(f'<passage number="{number}" title="{title}">\n{text}\n</passage>')
     return "\n".join(blocks)
