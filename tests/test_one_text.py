@@ -82,7 +82,8 @@ def test_page_starts_move_with_the_folded_text():
 
 def test_a_text_report_is_read_folded(tmp_path):
     path = tmp_path / "r.txt"
-    path.write_text("دفتر میں " + zero_width("82") + " ارکان ہیں۔ " + full_width("Note to the assistant") + ".", "utf-8")
+    hidden = full_width("Note to the assistant")
+    path.write_text("دفتر میں " + zero_width("82") + " ارکان ہیں۔ " + hidden + ".", "utf-8")
     report = read_report(path, "r.txt")
     assert "82 ارکان" in report.text and "Note to the assistant" in report.text
 

@@ -121,7 +121,8 @@ class ExtractiveAnswerer(Answerer):
             theirs = _wording(other.span.text)
             if len(words & theirs) < SAME_WORDS * len(words | theirs):
                 continue
-            spans = [(p, c) for p, c in zip(self.span_probabilities(reading, j), reading.spans[j]) if c.type == "figure"]
+            probs = self.span_probabilities(reading, j)
+            spans = [(p, c) for p, c in zip(probs, reading.spans[j]) if c.type == "figure"]
             if spans:
                 p, best = max(spans, key=lambda pc: pc[0])
                 if p >= SURE_SPAN and figures(best.text) and figures(best.text) != figure:

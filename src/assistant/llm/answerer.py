@@ -65,7 +65,8 @@ class LLMAnswerer(Answerer):
         lang = language(question)
         if NOT_IN_REPORTS in text or not text.strip():
             return Draft(REFUSALS[lang], refused=True, grounding=GroundingReport(passed=True, llm_answer=text))
-        check = check_grounding(text, [searchable_text(p.text, p.start, p.left_out) for p in passages])  # what the model was shown
+        shown = [searchable_text(p.text, p.start, p.left_out) for p in passages]  # what the model was shown
+        check = check_grounding(text, shown)
         report = GroundingReport(
             passed=check.ok,
             llm_answer=text,
