@@ -180,3 +180,189 @@ def test_a_merged_word_table_cell_is_read_once(tmp_path):
     document.save(tmp_path / "table.docx")
     report = read_report(tmp_path / "table.docx", "table.docx")
     assert report.text == "کل 17,418 کیڈرز\nکمیون 2،334\nوارڈ 38"
+
+
+# Only visible text is read; each file's work is bounded (a hostile tester's files).
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def test_hidden_web_page_text_is_not_read(tmp_path):
+    """Inline styles that hide (any spacing, case, `!important`), `hidden`, `aria-hidden`,
+    <template> and <noscript>: the element and everything inside it are left out; a
+    style that shows (color, display:block, a later display) is read."""
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><head><title>رپورٹ</title></head><body>"
+        "<p>کل 17,418 کیڈرز۔</p>"
+        '<div style="display:none"><p>کل 99,001 کیڈرز۔</p><b>99,002</b></div>'
+        '<p style="COLOR:red; Display : NONE !important">99,003</p>'
+        '<p>ٹیکس <span style="visibility: hidden">99,004</span>ادا۔</p>'
+        '<p style="visibility:collapse">99,005</p>'
+        "<section hidden><p>99,006</p></section>"
+        '<div aria-hidden="TRUE">99,007</div>'
+        "<template><p>99,008</p></template>"
+        "<noscript><p>99,009</p></noscript>"
+        '<p style="display:/* x */none">99,010</p>'
+        '<p style="display:none !important; display:block">99,011</p>'
+        '<p style="color:red">سرخ 2،334۔</p>'
+        '<div style="display:block">وارڈ 38۔</div>'
+        '<p style="display:none; display: block">دوبارہ 85.59/100۔</p>'
+        '<p aria-hidden="false">نظر آتا ہے۔</p>'
+        "</body></html>",
+        encoding="utf-8",
+    )
+    report = read_report(page, "page.html")
+    assert report.text == "کل 17,418 کیڈرز۔\nٹیکس ادا۔\nسرخ 2،334۔\nوارڈ 38۔\nدوبارہ 85.59/100۔\nنظر آتا ہے۔"
+    assert "99," not in report.text
+
+
+def test_a_hidden_heading_does_not_name_the_page(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<body><h1 hidden>جعلی عنوان</h1><h1>اصل عنوان</h1><p>متن۔</p></body>", encoding="utf-8")
+    report = read_report(page, "page.html")
+    assert report.title == "اصل عنوان" and "جعلی" not in report.text
+
+
+def _word_with_revisions(path: Path) -> None:
+    """A Word file with hidden runs (set on the run, by a character style, by a paragraph
+    style), tracked deletions and moves, and tracked insertions, the XML put in with lxml."""
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from lxml import etree
+
+    document = docx.Document()
+    secret = document.styles.add_style("Secret", WD_STYLE_TYPE.CHARACTER)
+    secret.font.hidden = True
+    hidden_paragraphs = document.styles.add_style("Hidden Note", WD_STYLE_TYPE.PARAGRAPH)
+    hidden_paragraphs.font.hidden = True
+
+    document.add_heading("اخراجات", level=1)
+    paragraph = document.add_paragraph("کل ")
+    paragraph.add_run("99,001 ").font.hidden = True  # <w:vanish/> in the run's properties
+    paragraph.add_run("17,418 کیڈرز۔")
+    paragraph.add_run("99,002").style = secret
+    shown = document.add_paragraph("نوٹ ", style=hidden_paragraphs)  # hidden by its style ...
+    shown.add_run("99,003")
+    document.add_paragraph("وارڈ 38۔", style=hidden_paragraphs).runs[0].font.hidden = False  # ... unless a run says
+    revised = document.add_paragraph("کمیون ")
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "خانہ 2،334"
+    table.cell(0, 1).add_paragraph("پوشیدہ 99,004").runs[0].font.hidden = True
+    path_xml = etree.fromstring(
+        f'<w:body xmlns:w="{W_NS}"><w:p>'
+        '<w:del w:id="1" w:author="a"><w:r><w:delText>99,005 </w:delText></w:r></w:del>'
+        '<w:ins w:id="2" w:author="a"><w:r><w:t xml:space="preserve">2،335 </w:t></w:r></w:ins>'
+        '<w:moveFrom w:id="3" w:author="a"><w:r><w:t>99,006</w:t></w:r></w:moveFrom>'
+        '<w:moveTo w:id="4" w:author="a"><w:r><w:t>منتقل</w:t></w:r></w:moveTo>'
+        '<w:r><w:rPr><w:vanish w:val="0"/></w:rPr><w:t xml:space="preserve"> ظاہر</w:t></w:r>'
+        '<w:r><w:rPr><w:vanish w:val="true"/></w:rPr><w:t>99,007</w:t></w:r>'
+        "</w:p></w:body>"
+    )
+    for child in path_xml[0]:
+        revised._p.append(child)
+    document.save(path)
+
+
+def test_hidden_and_deleted_word_text_is_not_read_and_insertions_are(tmp_path):
+    _word_with_revisions(tmp_path / "revised.docx")
+    report = read_report(tmp_path / "revised.docx", "revised.docx")
+    assert report.text == "اخراجات\nکل 17,418 کیڈرز۔\nوارڈ 38۔\nکمیون 2،335 منتقل ظاہر\nخانہ 2،334"
+    assert "99," not in report.text
+
+
+def _docx_with(path: Path, body_xml: str = "", extra: dict[str, bytes] | None = None) -> Path:
+    """A python-docx file with `body_xml` put in its body and `extra` parts added."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("متن۔")
+    document.save(path)
+    with zipfile.ZipFile(path) as made:
+        parts = {item.filename: made.read(item) for item in made.infolist()}
+    parts["word/document.xml"] = parts["word/document.xml"].replace(b"<w:sectPr", body_xml.encode() + b"<w:sectPr", 1)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in {**parts, **(extra or {})}.items():
+            out.writestr(name, data)
+    return path
+
+
+def _bomb(path: Path, name: str, size: int) -> Path:
+    """A Word file with one more part of `size` zero bytes: small on disk, huge unpacked."""
+    _docx_with(path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as out, out.open(name, "w") as part:
+        block = bytes(1 << 20)
+        for _ in range(size >> 20):
+            part.write(block)
+        part.write(bytes(size % (1 << 20)))
+    return path
+
+
+def test_word_zip_bombs_are_refused_from_the_zip_directory(tmp_path):
+    from assistant import formats
+
+    # every part counts, whether or not python-docx would load it: nothing is unpacked to find out
+    whole = _bomb(tmp_path / "whole.docx", "word/media/image1.png", formats.MAX_DOCX_UNPACKED + 1)
+    assert whole.stat().st_size < 200_000  # 100 MB of zeros packs to about 100 KB
+    bomb = r"^unpacks to 10\d,\d{3},\d{3} bytes \(limit 100,000,000\): refused as a possible zip bomb$"
+    with pytest.raises(ValueError, match=bomb):
+        read_report(whole, "whole.docx")
+
+    part = tmp_path / "part.docx"
+    padding = "<!--" + " " * (formats.MAX_DOCX_PART + 1) + "-->"
+    _docx_with(part, padding)  # word/document.xml itself: a comment python-docx would parse
+    with pytest.raises(ValueError, match=r"part word/document\.xml unpacks to .* \(limit 20,000,000 for one part\)"):
+        read_report(part, "part.docx")
+
+    packed = tmp_path / "packed.docx"
+    _docx_with(packed, "<!--" + " " * 5_000_000 + "-->")  # under both size limits, packed a thousand times
+    with pytest.raises(ValueError, match=r"word/document\.xml unpacks to [\d,]+ times its packed size \(limit 100\)"):
+        read_report(packed, "packed.docx")
+
+
+def test_a_word_file_of_too_many_paragraphs_or_characters_is_refused(tmp_path):
+    import random
+
+    from assistant import formats
+
+    many = _docx_with(tmp_path / "many.docx", "<w:p/>" * formats.MAX_DOCX_PARAGRAPHS)  # 20,001 with the first
+    assert many.stat().st_size < 40_000  # python-docx's own parts are most of it
+    with pytest.raises(ValueError, match=r"has 20,001 paragraphs \(limit 20,000, table cells' included\)"):
+        read_report(many, "many.docx")
+    cells = "<w:tbl><w:tr>" + "<w:tc><w:p/></w:tc>" * 100 + "</w:tr></w:tbl>"
+    table = _docx_with(tmp_path / "table.docx", cells * 201)  # 20,100 empty cells
+    with pytest.raises(ValueError, match=r"has 20,101 paragraphs"):
+        read_report(table, "table.docx")
+
+    words = random.Random(0)
+    paragraph = "".join(words.choice("ابپتٹثجچ ") for _ in range(300_000))  # does not pack: no ratio refusal
+    long = _docx_with(tmp_path / "long.docx", f"<w:p><w:r><w:t>{paragraph}</w:t></w:r></w:p>" * 4)
+    with pytest.raises(ValueError, match=r"its text is longer than 1,000,000 characters \(limit 1,000,000\)"):
+        read_report(long, "long.docx")
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".html"])
+def test_a_report_of_too_many_characters_is_refused_in_every_format(tmp_path, suffix):
+    from assistant import formats
+
+    line = "ب" * (formats.MAX_CHARS + 1)  # one line, under the 5 MB file limit
+    text = f"<html><body><p>{line}</p></body></html>" if suffix == ".html" else line
+    (tmp_path / f"long{suffix}").write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"its text is 1,000,001 characters \(limit 1,000,000\): too long"):
+        read_report(tmp_path / f"long{suffix}", f"long{suffix}")
+    (tmp_path / f"fits{suffix}").write_text(text.replace("ب", "", 1), encoding="utf-8")
+    assert len(read_report(tmp_path / f"fits{suffix}", f"fits{suffix}").text) == formats.MAX_CHARS
+
+
+def test_refused_files_are_skipped_with_the_reason_and_the_rest_read(tmp_path):
+    from assistant import formats
+    from assistant.corpus import load_reports
+
+    shutil.copy(FIXTURES / "docx" / f"{STEMS[0]}.docx", tmp_path)
+    _bomb(tmp_path / "bomb.docx", "word/media/image1.png", formats.MAX_DOCX_UNPACKED + 1)
+    _docx_with(tmp_path / "many.docx", "<w:p/>" * formats.MAX_DOCX_PARAGRAPHS)
+    reports, skipped = load_reports([tmp_path], tmp_path)
+    assert [r.doc_id for r in reports] == [f"{STEMS[0]}.docx"]
+    reasons = {s.path.name: s.reason for s in skipped}
+    assert "possible zip bomb" in reasons["bomb.docx"] and "20,000 paragraphs" not in reasons["bomb.docx"]
+    assert "limit 20,000" in reasons["many.docx"]

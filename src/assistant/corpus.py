@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CorpusPathError
-from .formats import Location, max_bytes, reader_for
+from .formats import Location, check_chars, max_bytes, reader_for
 
 TITLE_CHARS = 90
 
@@ -84,6 +84,7 @@ def read_report(path: Path, doc_id: str) -> Report:
         raise
     except Exception as exc:  # noqa: BLE001 - a parser's failure on one file must not stop the run
         raise ValueError(f"could not be read ({type(exc).__name__}: {str(exc)[:160]})") from None
+    check_chars(len(extracted.text))
     if not extracted.text.strip():
         raise ValueError("empty")
     return Report(

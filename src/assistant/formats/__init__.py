@@ -1,6 +1,9 @@
 """Report formats: one reader per kind of file, chosen by suffix. Each returns the
 report's text and what the file says about itself (`base.Extracted`); anything a
-reader cannot use raises ValueError with the reason, and the file is skipped."""
+reader cannot use raises ValueError with the reason, and the file is skipped. Only
+text a reader of the file would see is read (hidden web page elements, hidden and
+deleted Word text are left out), and the work one file may cost is bounded by the
+limits below, checked before the heavy work where the format allows."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -22,14 +25,38 @@ READERS: dict[str, Callable[[Path], Extracted]] = {
 }
 SUFFIXES = tuple(READERS)
 # bumped when a reader's output changes, so an ingest reads files of that kind again
-VERSIONS = {".pdf": 1, ".docx": 1, ".html": 1, ".htm": 1}
+VERSIONS = {".pdf": 1, ".docx": 2, ".html": 2, ".htm": 2}  # 2: hidden and deleted text left out
+
+# Limits on one report file, all here. A file over one is refused with a sentence naming it.
 MAX_BYTES = {".pdf": 50_000_000, ".docx": 50_000_000}
 MAX_TEXT_BYTES = 5_000_000  # text and web pages
+# The text read from a report, every format (checked after reading; Word stops as soon as it
+# is passed). The five reports are 5,600-12,500 characters; a million is some 300 pages of
+# dense text (about 2,000 chunks of 500 characters); it turns away a 4.95 MB one-line web
+# page that became 5,422 chunks.
+MAX_CHARS = 1_000_000
+# Word files are zip archives of XML: checked from the zip's directory, before anything is
+# unpacked or parsed. Pictures barely pack, so a real Word file unpacks to about its size
+# on disk plus its XML (the reports: 8-11 KB files, 34-50 KB unpacked); twice the 50 MB
+# file limit leaves room for that and turns away a 3.9 MB file that unpacks to 1 GB.
+MAX_DOCX_UNPACKED = 100_000_000  # all parts together
+MAX_DOCX_PART = 20_000_000  # any one part: word/document.xml is parsed whole (reports: 24-40 KB)
+MAX_DOCX_RATIO = 100  # unpacked / packed size of a part over RATIO_FROM (Word's XML packs 5-7 times)
+RATIO_FROM = 1_000_000  # a part smaller than this unpacked costs little whatever its ratio
+MAX_DOCX_PARAGRAPHS = 20_000  # paragraphs, table cells' included (reports: 17-32); counted before reading
 
 
 def max_bytes(path: Path) -> int:
     """The largest file of this kind the assistant reads."""
     return MAX_BYTES.get(path.suffix.lower(), MAX_TEXT_BYTES)
+
+
+def check_chars(count: int, *, stopped: bool = False) -> None:
+    """Refuse a report whose text is longer than MAX_CHARS (`stopped`: reading stopped
+    once it passed the limit, so the whole length is not known)."""
+    if count > MAX_CHARS:
+        length = f"is longer than {MAX_CHARS:,} characters" if stopped else f"is {count:,} characters"
+        raise ValueError(f"its text {length} (limit {MAX_CHARS:,}): too long for one report; split it into parts")
 
 
 def reader_version(path: Path) -> int:
@@ -49,7 +76,14 @@ __all__ = [
     "Extracted",
     "Location",
     "MAX_BYTES",
+    "MAX_CHARS",
+    "MAX_DOCX_PARAGRAPHS",
+    "MAX_DOCX_PART",
+    "MAX_DOCX_RATIO",
+    "MAX_DOCX_UNPACKED",
     "MAX_TEXT_BYTES",
+    "RATIO_FROM",
+    "check_chars",
     "max_bytes",
     "READERS",
     "SUFFIXES",

@@ -1,8 +1,17 @@
 """Saved web pages through BeautifulSoup: the article's text block by block (menus,
 headers, footers, scripts and form controls left out), the page's <title> and its
 canonical URL. Text directly inside a <div> or <section> counts as a paragraph too,
-so a page built from bare <div>s loses nothing."""
+so a page built from bare <div>s loses nothing.
 
+Only what a browser shows is read: an element hidden by its inline style
+(`display:none`, `visibility:hidden` or `collapse`, `content-visibility:hidden`; the
+last declaration of a property counts, unless an earlier one is `!important`), by the `hidden` attribute
+or by `aria-hidden="true"` is left out with everything inside it, as are <template> and
+<noscript> (shown only where scripts are off; a saved page's scripts do not run here,
+but what it says is fallback, not the report). Style sheets (<style> rules, classes)
+are not evaluated."""
+
+import re
 from pathlib import Path
 
 from .base import Extracted, paragraphs_text
@@ -14,6 +23,28 @@ _BLOCKS = {"address", "article", "blockquote", "dd", "div", "dl", "dt", "figcapt
            "h3", "h4", "h5", "h6", "li", "main", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th",
            "thead", "tr", "ul", "body", "center"}  # fmt: skip
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_HIDING = {"display": {"none"}, "visibility": {"hidden", "collapse"}, "content-visibility": {"hidden"}}
+_CSS_COMMENT = re.compile(r"/\*.*?(\*/|$)", re.S)
+_IMPORTANT = re.compile(r"!\s*important\s*$", re.I)
+
+
+def hidden(tag) -> bool:
+    """Whether an element is hidden from a reader by its own attributes (see the module)."""
+    if tag.has_attr("hidden") or str(tag.get("aria-hidden", "")).strip().lower() == "true":
+        return True
+    style = tag.get("style")
+    if not isinstance(style, str) or ":" not in style:
+        return False
+    declared: dict[str, tuple[bool, str]] = {}  # property: (!important, value)
+    for declaration in _CSS_COMMENT.sub("", style).split(";"):
+        name, _, value = declaration.partition(":")
+        name = name.strip().lower()
+        if name in _HIDING:
+            plain = _IMPORTANT.sub("", value)
+            important = plain != value
+            if important or not declared.get(name, (False, ""))[0]:  # a later one wins unless the first is !important
+                declared[name] = (important, " ".join(plain.lower().split()))
+    return any(value in _HIDING[name] for name, (_, value) in declared.items())
 
 
 def _meta(soup, *selectors: tuple[str, dict, str]) -> str | None:
@@ -54,6 +85,9 @@ def read_html(path: Path) -> Extracted:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(read_text(path).text, "html.parser")
+    for tag in soup.find_all(hidden):  # before the title is looked for: a hidden <h1> names nothing
+        if not tag.decomposed:  # not inside one already removed
+            tag.decompose()
     title = _meta(soup, ("meta", {"property": "og:title"}, "content"), ("title", {}, ""), ("h1", {}, ""))
     url = _meta(soup, ("link", {"rel": "canonical"}, "href"), ("meta", {"property": "og:url"}, "content"))
     for tag in soup.find_all(_CHROME):
