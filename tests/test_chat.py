@@ -217,6 +217,25 @@ def test_markdown_links_and_images_stay_inert(browser, hostile, tripwire):
     page.close()
 
 
+def test_exported_markdown_keeps_hostile_text_inert(browser, hostile, tripwire):
+    """The chat's Markdown export of a conversation whose question, report title and quote
+    carry links, images and HTML: rendered by a real Markdown renderer, none of it is live."""
+    from markdown_it import MarkdownIt
+
+    page = browser.new_page()
+    page.goto(hostile, wait_until="domcontentloaded")
+    _ask(page, f'دفتر میں کتنے پرنٹر ہیں؟ ![t]({tripwire}/export.png) [click]({tripwire}/q) <img src=x onerror="x()">')
+    page.locator("#export").click()
+    link = page.locator("#exported a").first
+    link.wait_for(timeout=10_000)
+    markdown = page.context.request.get(link.get_attribute("href")).text()
+    page.close()
+    html = MarkdownIt("commonmark", {"html": True}).render(markdown)
+    assert "12" in markdown and "[سرخی]" in html and "onerror" in html  # all there, shown as text
+    assert "<a " not in html and "<img" not in html and "<script" not in html and "<i>" not in html, html
+    assert tripwire not in markdown and "https://evil" not in markdown  # no bare address to autolink either
+
+
 def test_missing_index_is_a_short_message(browser, tmp_path):
     app, url = _serve(Assistant(Settings(index_dir=tmp_path / "none")))
     try:
