@@ -217,6 +217,25 @@ def test_markdown_links_and_images_stay_inert(browser, hostile, tripwire):
     page.close()
 
 
+def test_exported_markdown_keeps_hostile_text_inert(browser, hostile, tripwire):
+    """The chat's Markdown export of a conversation whose question, report title and quote
+    carry links, images and HTML: rendered by a real Markdown renderer, none of it is live."""
+    from markdown_it import MarkdownIt
+
+    page = browser.new_page()
+    page.goto(hostile, wait_until="domcontentloaded")
+    _ask(page, f'دفتر میں کتنے پرنٹر ہیں؟ ![t]({tripwire}/export.png) [click]({tripwire}/q) <img src=x onerror="x()">')
+    page.locator("#export").click()
+    link = page.locator("#exported a").first
+    link.wait_for(timeout=10_000)
+    markdown = page.context.request.get(link.get_attribute("href")).text()
+    page.close()
+    html = MarkdownIt("commonmark", {"html": True}).render(markdown)
+    assert "12" in markdown and "[سرخی]" in html and "onerror" in html  # all there, shown as text
+    assert "<a " not in html and "<img" not in html and "<script" not in html and "<i>" not in html, html
+    assert tripwire not in markdown and "https://evil" not in markdown  # no bare address to autolink either
+
+
 def test_missing_index_is_a_short_message(browser, tmp_path):
     app, url = _serve(Assistant(Settings(index_dir=tmp_path / "none")))
     try:
@@ -255,6 +274,48 @@ def test_login_is_throttled(assistant):
             assert not throttle.locked("staff") and login("guess") == 400 and not throttle.locked("staff")
     finally:
         app.close()
+
+
+def test_a_login_lock_holds_the_guessing_address_only(assistant, caplog):
+    """Someone who knows a user name and guesses from another address locks only that
+    address out: the real user still logs in, and the lock grows for the guesser."""
+    import logging
+    import time
+
+    import httpx
+
+    from assistant.ui.login import LoginThrottle
+
+    caplog.set_level(logging.WARNING, logger="assistant.ui.login")
+    port = free_port()
+    served = Assistant(assistant.settings, chat_port=port, chat_auth="staff:right-horse")
+    throttle = LoginThrottle({"staff": "right-horse"}, free_failures=3, lock_seconds=1, failure_pause=0.05)
+    app = launch(served, block=False, login=throttle)
+    url = f"http://127.0.0.1:{port}"
+
+    def client(address: str) -> httpx.Client:
+        return httpx.Client(base_url=url, timeout=30, transport=httpx.HTTPTransport(local_address=address))
+
+    try:
+        with client("127.0.0.2") as attacker, client("127.0.0.1") as staff:
+
+            def login(http_client: httpx.Client, password: str) -> int:
+                return http_client.post("/login", data={"username": "staff", "password": password}).status_code
+
+            assert [login(attacker, f"guess-{i}") for i in range(3)] == [400, 400, 400]
+            assert throttle.locked("staff", "127.0.0.2") and not throttle.locked("staff", "127.0.0.1")
+            assert login(attacker, "right-horse") == 400  # locked for this address, even with the password
+            assert login(staff, "right-horse") == 200  # the owner, from elsewhere, is not locked out
+            assert staff.get("/api/health", auth=("staff", "right-horse")).status_code == 200  # nor from the API
+            time.sleep(1.1)
+            assert login(attacker, "guess-3") == 400  # the lock expired; one more failure locks it twice as long
+            time.sleep(1.1)
+            assert throttle.locked("staff", "127.0.0.2")  # backoff: 2 s this time
+            assert login(staff, "right-horse") == 200
+    finally:
+        app.close()
+    locks = [r.getMessage() for r in caplog.records if r.name == "assistant.ui.login"]
+    assert len(locks) == 2 and all("127.0.0.2" in line and "right-horse" not in line for line in locks), locks
 
 
 def test_login_required_off_loopback(assistant):

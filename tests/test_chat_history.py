@@ -138,8 +138,10 @@ def test_a_second_user_sees_no_other_conversation_and_cannot_add_reports(browser
         assert "How many incoming documents" not in " ".join(_conversations(owner))
 
         client = Client(url, auth=("bilal", USERS["bilal"]), verbose=False)
-        with pytest.raises(Exception, match="admin role"):  # the endpoint refuses, not just the page
+        with pytest.raises(Exception, match="403 Forbidden"):  # the file is refused before it is stored
             client.predict([handle_file(str(PDF))], api_name="/add_reports")
+        with pytest.raises(Exception, match="admin role"):  # the endpoint refuses, not just the page
+            client.predict(None, api_name="/add_reports")
     finally:
         app.close()
 
@@ -170,3 +172,39 @@ def test_two_tabs_keep_two_conversations(browser, settings):
         ],
         ["صوبائی پیپلز کمیٹی کے دفتر میں اس وقت پارٹی کے کتنے ارکان ہیں؟"],
     ]
+
+
+def test_only_admins_fill_the_upload_cache(settings, caplog, capfd):
+    """Gradio's upload route stores any logged-in user's files; only admins may add
+    reports, so only they may upload: the others are refused, in one log line each."""
+    import logging
+
+    import httpx
+
+    caplog.set_level(logging.WARNING)
+    app = launch(Assistant(settings), block=False)
+    url = f"http://127.0.0.1:{settings.chat_port}/"
+    try:
+        with httpx.Client(base_url=url, timeout=60) as bilal, httpx.Client(base_url=url, timeout=60) as amna:
+            for http_client, user in ((bilal, "bilal"), (amna, "amna")):
+                assert http_client.post("login", data={"username": user, "password": USERS[user]}).status_code == 200
+            capfd.readouterr()
+            caplog.clear()
+            report = ("report.txt", b"x" * 4_900_000, "text/plain")
+            refused = bilal.post("gradio_api/upload", files={"files": report})
+            assert refused.status_code == 403 and "admin role" in refused.json()["message"]
+            assert httpx.post(f"{url}gradio_api/upload", files={"files": report}).status_code == 403  # no login
+            stored = amna.post("gradio_api/upload", files={"files": ("admin.txt", b"report text", "text/plain")})
+            assert stored.status_code == 200 and stored.json()[0].endswith("admin.txt")
+
+            call = bilal.post("gradio_api/call/add_reports", json={"data": [None]})
+            events = bilal.get(f"gradio_api/call/add_reports/{call.json()['event_id']}").text
+            assert "event: error" in events, events
+    finally:
+        app.close()
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("assistant")]
+    assert lines == ["upload refused: 'bilal' is not an admin (from 127.0.0.1)",
+                     "upload refused: no login is not an admin (from 127.0.0.1)",
+                     "add_reports refused: 'bilal' is not an admin"], lines  # fmt: skip
+    printed = capfd.readouterr()
+    assert "Traceback" not in printed.out + printed.err and USERS["bilal"] not in printed.out + printed.err

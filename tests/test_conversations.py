@@ -1,6 +1,7 @@
 """Saved conversations and feedback: a real SQLite file per test, no mocks."""
 
 import json
+import re
 import threading
 
 import pytest
@@ -214,10 +215,42 @@ def test_markdown_export(store):
     assert md.startswith("# Bridge points\n")
     assert "**Q:** And how many?" in md and "How many bridge points?" in md and "**A:** 38" in md
     assert "- صوبے کے 38 کمیونز اور وارڈز کے پل پوائنٹس [1]" in md
-    assert "[1] Lai Chau conference — corpus/000_a.txt — https://laichau.gov.vn/a" in md
+    assert "[1] Lai Chau conference — corpus/000_a.txt — <https://laichau.gov.vn/a>" in md
     assert "[2] Second report — corpus/001_b.txt — no source link" in md
     assert "> صوبے کے 38 کمیونز اور وارڈز کے پل پوائنٹس\n> سے کانفرنس منسلک تھی۔" in md  # both lines quoted
     assert f"**A:** {REFUSALS['en']} _(refused" in md
+
+
+HOSTILE = ["[click](http://evil/title)", "![x](http://evil/img.png)", "<img src=x onerror=alert(1)>",
+           "<a href='http://evil/a'>a</a>", "www.evil.example", "[ref]: http://evil/ref"]  # fmt: skip
+
+
+def test_markdown_export_keeps_links_images_and_html_from_reports_and_users_inert(store):
+    """Rendered by a real Markdown renderer (markdown-it, CommonMark with raw HTML on),
+    the export shows every hostile title, question, answer, quote and comment as text:
+    the only link is our own source link."""
+    from markdown_it import MarkdownIt
+
+    hostile = " ".join(HOSTILE)
+    bad = answer(question=hostile)
+    bad.answer, bad.supporting = f"38 {hostile}", [f"صوبے کے 38 {hostile}"]
+    bad.citations[0] = bad.citations[0].model_copy(
+        update={"title": hostile, "file": "corpus/[x](http://evil/f).txt", "quote": "\n".join(HOSTILE)}
+    )
+    bad.citations[1] = bad.citations[1].model_copy(update={"source_url": "javascript:alert(1)"})
+    cid = store.create("asma", hostile)
+    turn = store.add_turn(cid, "asma", hostile, f"standalone {hostile}", bad)
+    store.set_feedback(turn, "asma", "down", "other", hostile)
+    md = conversation_markdown(store.get(cid, "asma"))
+    html = MarkdownIt("commonmark", {"html": True}).render(md)
+    links = re.findall(r"<a [^>]*>", html)
+    assert links == ['<a href="https://laichau.gov.vn/a">'], links  # our own source link only
+    assert "<img" not in html and "onerror=alert(1)>" not in html and "http://evil" not in md
+    assert "evil" not in "".join(re.findall(r"<(?!/?(?:h1|p|strong|em|ul|li|blockquote|hr|a)\b)[^>]*>", html))
+    text = re.sub(r"<[^>]+>", "", html)
+    for piece in HOSTILE[:3]:  # shown as written (HTML-escaped by the renderer)
+        assert piece.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in text, piece
+    assert "javascript:alert(1)" in text and 'href="javascript' not in html
 
 
 def test_export_candidates_writes_each_down_vote_once_in_the_eval_format(store, tmp_path):
@@ -291,7 +324,7 @@ def test_markdown_shows_a_citation_location_when_there_is_one(store):
     cid = store.create("asma", "t")
     store.add_turn(cid, "asma", "q", None, located)
     conversation = store.get(cid, "asma")  # the location is stored with the answer
-    assert "[1] Lai Chau conference — corpus/000_a.txt (page 4) — https://laichau.gov.vn/a" in conversation_markdown(
+    assert "[1] Lai Chau conference — corpus/000_a.txt (page 4) — <https://laichau.gov.vn/a>" in conversation_markdown(
         conversation
     )
 

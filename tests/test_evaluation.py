@@ -2,6 +2,7 @@
 end-to-end run of `assistant eval` on a small question set."""
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -140,6 +141,10 @@ def test_empty_question_set_fails(assistant, tmp_path):
     assert out.returncode == 2 and "holds no questions" in out.stderr
 
 
+SECRETS = {"ASSISTANT_API_TOKEN": "eval-secret-token", "ASSISTANT_CHAT_AUTH": "amna:eval-secret-pass",
+           "ASSISTANT_LLM_BASE_URL": "http://user:llm-secret-pass@127.0.0.1:9/v1"}  # fmt: skip
+
+
 def test_eval_command_end_to_end(assistant, tmp_path):
     items = [json.loads(line) for line in (ROOT / "evals" / "dev.jsonl").read_text(encoding="utf-8").splitlines()]
     small = [i for i in items if i["id"] in {"q002", "q003", "q048", "q089", "q091"}]
@@ -149,11 +154,16 @@ def test_eval_command_end_to_end(assistant, tmp_path):
         [sys.executable, "-m", "assistant.cli", "--index", str(assistant.settings.index_dir), "eval",
          "--set", str(tmp_path / "small.jsonl"), "--report", str(tmp_path / "r"),
          "--thresholds", str(tmp_path / "thresholds.toml"), "--no-progress"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, env={**os.environ, **SECRETS},
     )  # fmt: skip
     assert out.returncode == 1, out.stderr  # 1.01 cannot be met: the command must fail
     assert "below threshold: all.answer_accuracy" in out.stderr
-    report = json.loads((tmp_path / "r" / "small.json").read_text(encoding="utf-8"))
+    written = (tmp_path / "r" / "small.json").read_text(encoding="utf-8")
+    for secret in ("eval-secret-token", "eval-secret-pass", "llm-secret-pass"):  # settings are recorded masked
+        assert secret not in written and secret not in out.stdout + out.stderr, secret
+    report = json.loads(written)
+    assert report["settings"]["api_token"] == "***" and report["settings"]["chat_auth"] == "amna:***"
+    assert report["settings"]["llm_base_url"] == "http://user:***@127.0.0.1:9/v1"
     assert report["metrics"]["all"]["questions"] == 5 and report["metrics"]["unanswerable"]["questions"] == 2
     by_id = {r["id"]: r for r in report["results"]}
     assert by_id["q002"]["got"] == "17,418" and by_id["q002"]["answer_ok"] and by_id["q002"]["citation_ok"]

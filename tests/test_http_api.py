@@ -1,7 +1,9 @@
 """The HTTP API beside the chat, on a real server: REST endpoints with a real HTTP
 client (httpx) and the OpenAI-compatible endpoint with the `openai` Python client."""
 
+import json
 import shutil
+import time
 
 import httpx
 import pytest
@@ -11,6 +13,7 @@ from servers import free_port
 from assistant import Assistant
 
 require("gradio")
+from assistant.http_api import TokenThrottle  # noqa: E402
 from assistant.ui.app import launch  # noqa: E402
 from assistant.ui.login import LoginThrottle, parse_logins  # noqa: E402
 
@@ -18,7 +21,7 @@ COMMUNE = "کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟"
 TOKEN = "tool-token-123"
 
 
-def _start(assistant, tmp_path_factory, **settings):
+def _start(assistant, tmp_path_factory, tokens=None, **settings):
     index = tmp_path_factory.mktemp("api-index")
     shutil.copytree(assistant.settings.index_dir, index, dirs_exist_ok=True)
     port = free_port()
@@ -26,7 +29,7 @@ def _start(assistant, tmp_path_factory, **settings):
     login = None
     if served.settings.chat_auth:
         login = LoginThrottle(parse_logins(served.settings.chat_auth), failure_pause=0)
-    app = launch(served, block=False, login=login)
+    app = launch(served, block=False, login=login, tokens=tokens)
     return app, f"http://127.0.0.1:{port}/"
 
 
@@ -103,3 +106,118 @@ def test_login_rules_apply_to_the_api(guarded_url):
         )
         done = http.post("api/ingest", json={}, headers=bearer).json()
         assert done["unchanged"] == 5 and done["chunks"] > 100 and "5 unchanged" in done["summary"]
+
+
+def test_ingest_paths_are_checked_and_errors_show_no_server_path(guarded_url, tmp_path_factory):
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=guarded_url, timeout=60) as http:
+        nul = http.post("api/ingest", json={"paths": ["2025\x00.txt"]}, headers=bearer)
+        assert nul.status_code == 400 and "NUL character" in nul.json()["message"], nul.text
+        missing = http.post("api/ingest", json={"paths": ["no-such-folder"]}, headers=bearer)
+        message = missing.json()["message"]
+        assert missing.status_code == 400 and "no-such-folder" in message, missing.text
+        server_paths = {str(tmp_path_factory.getbasetemp()), "/tmp", "/home", "/work"}
+        assert not any(p in message for p in server_paths) and not message.count("/"), message
+
+
+def _raw_post(url: str, path: str, head: bytes, body: bytes = b"") -> bytes:
+    """A POST written byte by byte on a socket: what arrives before the server answers."""
+    import socket
+    from urllib.parse import urlparse
+
+    where = urlparse(url)
+    with socket.create_connection((where.hostname, where.port), timeout=30) as sock:
+        sock.sendall(f"POST /{path} HTTP/1.1\r\nHost: {where.hostname}\r\n".encode() + head + b"\r\n" + body)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+            if b"\r\n\r\n" in reply and b"}" in reply:
+                break
+        return reply
+
+
+def test_a_large_body_is_refused_before_it_is_read(open_url):
+    """100 MB declared, 10 bytes sent: the 413 comes at once, so nothing was waiting for
+    (or holding) the rest; a body without a declared length is read only up to the limit."""
+    for path in ("api/ask", "v1/chat/completions"):
+        started = time.perf_counter()
+        reply = _raw_post(open_url, path, b"Content-Type: application/json\r\nContent-Length: 100000000\r\n",
+                          b'{"question"')  # fmt: skip
+        assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+        assert b"RequestTooLarge" in reply and b"api_max_body_bytes" in reply and b"Traceback" not in reply
+        assert time.perf_counter() - started < 5
+    with httpx.Client(base_url=open_url, timeout=60) as http:
+        question = json.dumps({"question": COMMUNE, "padding": "x" * 1_100_000}).encode()
+        chunked = http.post("api/ask", content=iter([question[i : i + 65536] for i in range(0, len(question), 65536)]))
+        assert chunked.status_code == 413 and chunked.json()["error"] == "RequestTooLarge"
+        assert http.post("api/ask", json={"question": COMMUNE, "padding": "x" * 900_000}).json()["answer"] == "2،334"
+
+
+def test_questions_are_limited_and_checked_before_any_work(open_url):
+    with httpx.Client(base_url=open_url, timeout=60) as http:
+
+        def refused(path: str, payload: dict, says: str) -> None:
+            started = time.perf_counter()
+            response = http.post(path, json=payload)
+            assert response.status_code == 400, (payload, response.text[:300])
+            assert says in response.json()["message"] and "Traceback" not in response.text, response.text[:300]
+            assert time.perf_counter() - started < 2, payload  # refused before any search or rewrite
+
+        big = "how many " * 100_000  # 900,000 characters, under the body limit
+        refused("api/ask", {"question": big}, "the limit is 2,000")
+        refused("api/ask", {"question": COMMUNE, "previous_questions": [big]}, "previous question 1 is 900,000")
+        refused("api/ask", {"question": COMMUNE, "previous_questions": ["کتنے؟"] * 21}, "holds 21 questions")
+        refused("api/ask", {"question": "کتنے\x00 لوگ"}, "NUL character")
+        refused("api/ask", {"question": COMMUNE, "previous_questions": ["کیڈرز\x00"]}, "NUL character")
+        refused("v1/chat/completions", {"messages": [{"role": "user", "content": "کتنے\x00 لوگ"}]}, "NUL character")
+        refused("v1/chat/completions", {"messages": [{"role": "user", "content": big}]}, "the limit is 2,000")
+        deep = http.post("api/ask", content=b"[" * 100_000 + b"]" * 100_000)
+        assert deep.status_code == 400 and "nested too deeply" in deep.json()["message"], deep.text[:300]
+        deep = http.post("v1/chat/completions", content=b'{"messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+        assert deep.status_code == 400 and "nested too deeply" in deep.json()["message"], deep.text[:300]
+        long_chat = [{"role": "user", "content": q} for q in [f"سوال {n}؟" for n in range(40)] + [COMMUNE]]
+        reply = http.post("v1/chat/completions", json={"messages": long_chat})  # a front-end's whole history
+        assert reply.status_code == 200 and reply.json()["choices"][0]["message"]["content"].startswith("2،334")
+
+
+@pytest.fixture(scope="module")
+def throttled(assistant, tmp_path_factory):
+    tokens = TokenThrottle(free_failures=3, lock_seconds=60, failures_per_second=0.05, burst=5, pause=0)
+    app, url = _start(assistant, tmp_path_factory, tokens=tokens, chat_auth="staff:right-horse", api_token=TOKEN)
+    yield url
+    app.close()
+
+
+def _from(address: str, url: str) -> httpx.Client:
+    """A client whose requests come from `address` (any 127.x.y.z reaches the loopback server)."""
+    return httpx.Client(base_url=url, timeout=60, transport=httpx.HTTPTransport(local_address=address))
+
+
+def test_wrong_tokens_lock_their_source_and_are_limited_server_wide(throttled, caplog):
+    """Guessing from one address locks it out; guessing from many runs the server-wide
+    budget dry; the right token from an address that has not failed keeps working."""
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="assistant.http_api")
+
+    def ask(client: httpx.Client, token: str) -> int:
+        return client.get("api/health", headers={"Authorization": f"Bearer {token}"}).status_code
+
+    with _from("127.0.0.2", throttled) as a, _from("127.0.0.3", throttled) as b, _from("127.0.0.4", throttled) as c, \
+            _from("127.0.0.1", throttled) as staff:  # fmt: skip
+        assert ask(staff, TOKEN) == 200
+        assert [ask(a, f"guess-{n}") for n in range(4)] == [401, 401, 401, 429]  # locked after 3
+        locked = a.get("api/health", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert locked.status_code == 429 and "this address" in locked.json()["message"]  # not even checked
+        assert int(locked.headers["Retry-After"]) > 30
+        assert ask(staff, TOKEN) == 200  # another address is not locked
+        assert [ask(b, f"guess-b{n}") for n in range(3)] == [401, 401, 429]  # 5 failures server-wide: dry
+        dry = b.get("api/health", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert dry.status_code == 429 and "on this server" in dry.json()["message"]
+        assert [ask(c, "guess-c"), ask(c, "guess-c2")] == [401, 429]  # a fresh address: one check, then none
+        assert ask(staff, TOKEN) == 200  # an address that has not failed still gets in
+        assert staff.get("api/health", auth=("staff", "right-horse")).status_code == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "assistant.http_api"]
+    assert sum("127.0.0.2 locked" in line for line in lines) == 1, lines
+    assert sum("server-wide limit" in line for line in lines) == 1, lines
+    assert not any("guess" in line or TOKEN in line for line in lines), lines

@@ -8,6 +8,7 @@ user's conversations: another user's id is "not found", exactly like a missing o
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 import uuid
@@ -272,35 +273,65 @@ def conversation_store(settings: Settings) -> ConversationStore:
     return ConversationStore(settings.data_dir / "conversations.sqlite3")
 
 
+# the marks that start a link, an image, raw HTML, an entity, code, emphasis or a heading (`_` inside a word cannot)
+_MARKUP = re.compile(r"[\\`*\[\]<>&#]|(?<![^\W_])_|_(?![^\W_])")
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<=www)(\.)|(@)")  # what GFM would turn into a link by itself
+_SOURCE_URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
+def md_text(text: str) -> str:
+    """Text from a report or a user as inert Markdown: shown as written, never a link,
+    an image, raw HTML or formatting. Each mark is backslash-escaped (CommonMark shows the
+    mark itself), and so are the `:` of `http://`, the `.` of `www.` and `@`, so a viewer
+    with autolinks (GitHub's) makes no link of a bare address either."""
+    return _AUTOLINK.sub(lambda m: "\\" + m.group(0), _MARKUP.sub(lambda m: "\\" + m.group(0), text))
+
+
+def md_line(text: str) -> str:
+    """`md_text` on one line: line breaks (which could start a heading, a list or a link
+    definition) folded into spaces."""
+    return md_text(" ".join(text.split()))
+
+
+def _source_link(url: str | None) -> str:
+    """Our own link to a citation's source: an autolink when it is a plain http(s) address,
+    else inert text."""
+    if not url:
+        return "no source link"
+    return f"<{url}>" if _SOURCE_URL.fullmatch(url) else md_line(url)
+
+
 def _blockquote(text: str) -> str:
-    """Every line prefixed, so a multi-line quote stays one blockquote."""
-    return "\n".join(f"> {line}".rstrip() for line in text.strip().splitlines() or [""])
+    """Every line prefixed (and escaped), so a multi-line quote stays one blockquote of text."""
+    return "\n".join(f"> {md_text(line.strip())}".rstrip() for line in text.strip().splitlines() or [""])
 
 
 def conversation_markdown(conversation: Conversation) -> str:
-    """The conversation as Markdown: each question, answer, evidence and numbered, quoted sources."""
-    out = [f"# {conversation.title or 'Untitled conversation'}", ""]
+    """The conversation as Markdown: each question, answer, evidence and numbered, quoted
+    sources. Everything that came from a report or a person (titles, questions, answers,
+    quotes, comments) is escaped (`md_text`): only our own source links are live."""
+    out = [f"# {md_line(conversation.title) or 'Untitled conversation'}", ""]
     for turn in conversation.turns:
         a = turn.answer
-        out += [f"**Q:** {' '.join(turn.question.split())}", ""]
+        out += [f"**Q:** {md_line(turn.question)}", ""]
         if turn.standalone != turn.question:
-            out += [f"_(understood as: {' '.join(turn.standalone.split())})_", ""]
+            out += [f"_(understood as: {md_line(turn.standalone)})_", ""]
         if a.refused:
-            out += [f"**A:** {a.answer} _(refused: the reports do not answer this)_", ""]
+            out += [f"**A:** {md_line(a.answer)} _(refused: the reports do not answer this)_", ""]
         else:
-            out += [f"**A:** {a.answer}", ""]
+            out += [f"**A:** {md_line(a.answer)}", ""]
             if a.grounding and a.grounding.fell_back:
                 out += ["_(the LLM answer failed the grounding check; the extractive answer is shown)_", ""]
             elif a.grounding and not a.grounding.passed:
                 out += ["_(NOT VERIFIED against the cited passages)_", ""]
-            out += [f"- {' '.join(s.split())} [{n}]" for n, s in enumerate(a.supporting, start=1)]
+            out += [f"- {md_line(s)} [{n}]" for n, s in enumerate(a.supporting, start=1)]
             out += [""] if a.supporting else []
             for c in a.citations:
-                file = f"{c.file} ({c.location})" if c.location else c.file
-                link = c.source_url or "no source link"
-                out += [f"[{c.number}] {c.title} — {file} — {link}", "", _blockquote(c.quote), ""]
+                file = f"{md_line(c.file)} ({md_line(c.location)})" if c.location else md_line(c.file)
+                link = _source_link(c.source_url)  # [n] is never a link: no text can define one
+                out += [f"[{c.number}] {md_line(c.title)} — {file} — {link}", "", _blockquote(c.quote), ""]
         if turn.vote:
-            note = " — ".join(x for x in (turn.reason, turn.comment) if x)
+            note = " — ".join(md_line(x) for x in (turn.reason, turn.comment) if x)
             out += [f"_Feedback: {'👍' if turn.vote == 'up' else '👎'}{' ' + note if note else ''}_", ""]
         out += ["---", ""] if turn is not conversation.turns[-1] else []
     return "\n".join(out).rstrip("\n") + "\n"

@@ -10,7 +10,15 @@
 
 Access follows the chat's rules: open on loopback without a login; otherwise a request
 needs the chat's user and password (HTTP Basic, throttled like the login page) or the
-API token (`Authorization: Bearer`, setting `api_token`). Ingest always needs the token."""
+API token (`Authorization: Bearer`, setting `api_token`). Ingest always needs the token.
+Failed token checks are limited per source and across all sources (`TokenThrottle`).
+
+Limits: a body over `api_max_body_bytes` is answered 413 without being read (`BodyLimit`
+refuses a declared length before anything else; a body without one is read only up to
+the limit); a question or earlier question over `max_question_chars`, more than
+`max_previous_questions` earlier ones, JSON nested too deeply and a NUL character in a
+question or an ingest path are answered 400 saying which. Error messages carry no
+traceback and no absolute server path (paths are shown relative to the corpus folder)."""
 
 import asyncio
 import base64
@@ -18,28 +26,150 @@ import binascii
 import hmac
 import json
 import logging
+import math
+import os
+import re
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.requests import ClientDisconnect
 
 from .answers import Answer
 from .assistant import Assistant
 from .errors import AssistantError, CorpusPathError, IndexMissingError, InvalidQuestionError
+from .ingest import display_path
+from .ui.login import CLIENT
 
 log = logging.getLogger(__name__)
 MODEL = "report-assistant"
 WRONG_TOKEN_PAUSE = 0.5  # seconds before a wrong token is refused
+API_PREFIXES = ("/api/", "/v1/")
+MAX_PATH_CHARS = 4096
 _STATUS = {InvalidQuestionError: 400, CorpusPathError: 400, IndexMissingError: 503}
+_ERROR_NAMES = {401: "Unauthorized", 403: "Forbidden", 413: "RequestTooLarge", 429: "TooManyFailures",
+                503: "Unavailable"}  # fmt: skip
 
 
 class Denied(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    """A request refused before its work starts: status and a message for the caller."""
+
+    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
-        self.status = status
+        self.status, self.retry_after = status, retry_after
+
+
+def too_large(limit: int) -> Denied:
+    return Denied(413, f"the request body is larger than {limit:,} bytes (api_max_body_bytes); send less")
+
+
+class BodyLimit:
+    """ASGI middleware: a request to /api or /v1 declaring a body over `limit` bytes is
+    answered 413 at once, before its body is read or anything else is done with it."""
+
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIXES):
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > self.limit:
+                response = _json_error(too_large(self.limit))
+                response.headers["Connection"] = "close"  # the rest of the body is never read
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    locked_until: float = 0.0
+    last: float = 0.0
+
+
+class TokenThrottle:
+    """Failed API-token checks, limited two ways so a token cannot be guessed in parallel:
+
+    - per source (client address): after `free_failures` wrong tokens the source is
+      locked for `lock_seconds`, doubling with each further failure up to
+      `max_lock_seconds`; while locked its tokens are refused unchecked (429);
+    - across all sources: a token bucket of `burst` failures refilled at
+      `failures_per_second`; while it is empty, every source with a recent failure is
+      refused unchecked (429), so many sources together gain no speed either.
+
+    A source with no recent failure always has its token checked, so the right token keeps
+    working during an attack from elsewhere. Each lock and each time the bucket runs dry
+    is one log line (the source address, never a token). Failures are forgotten after
+    `forget_seconds` without one; the table of sources is bounded (`max_sources`)."""
+
+    def __init__(self, free_failures: int = 5, lock_seconds: float = 30.0, max_lock_seconds: float = 900.0,
+                 failures_per_second: float = 2.0, burst: int = 20, pause: float = WRONG_TOKEN_PAUSE,
+                 forget_seconds: float = 3600.0, max_sources: int = 10_000) -> None:  # fmt: skip
+        self.free_failures, self.lock_seconds, self.max_lock_seconds = free_failures, lock_seconds, max_lock_seconds
+        self.rate, self.burst, self.pause = failures_per_second, burst, pause
+        self.forget_seconds, self.max_sources = forget_seconds, max_sources
+        self._sources: dict[str, _Failures] = {}
+        self._bucket, self._filled_at, self._dry = float(burst), time.monotonic(), False
+
+    def _refill(self, now: float) -> None:
+        self._bucket = min(self.burst, self._bucket + (now - self._filled_at) * self.rate)
+        self._filled_at = now
+        if self._bucket >= 1:
+            self._dry = False
+
+    def _record(self, source: str, now: float) -> _Failures | None:
+        failures = self._sources.get(source)
+        if failures and now - failures.last > self.forget_seconds and failures.locked_until <= now:
+            failures = self._sources[source] = _Failures()
+        if failures is None:
+            if len(self._sources) >= self.max_sources:
+                for name in [n for n, f in self._sources.items() if f.locked_until <= now]:
+                    del self._sources[name]  # make room by forgetting unlocked sources, never a lock
+            if len(self._sources) >= self.max_sources:
+                return None
+            failures = self._sources[source] = _Failures()
+        return failures
+
+    def refusal(self, source: str) -> Denied | None:
+        """Why a token from `source` is refused without being checked, or None to check it."""
+        now = time.monotonic()
+        failures = self._sources.get(source)
+        if failures and failures.locked_until > now:
+            wait = failures.locked_until - now
+            return Denied(429, f"too many wrong API tokens from this address; try again in {math.ceil(wait)} s", wait)
+        self._refill(now)
+        recent = failures is not None and failures.count and now - failures.last <= self.forget_seconds
+        if recent and self._bucket < 1:
+            wait = (1 - self._bucket) / self.rate
+            return Denied(429, "too many wrong API tokens on this server; try again shortly", wait)
+        return None
+
+    def succeeded(self, source: str) -> None:
+        self._sources.pop(source, None)
+
+    def failed(self, source: str) -> None:
+        now = time.monotonic()
+        self._refill(now)
+        self._bucket = max(0.0, self._bucket - 1)
+        if self._bucket < 1 and not self._dry:
+            self._dry = True
+            log.warning("API token: failed checks reached the server-wide limit (%d, then %.1f/s); addresses with "
+                        "recent failures are refused unchecked until it refills", self.burst, self.rate)  # fmt: skip
+        failures = self._record(source, now)
+        if failures is None:
+            return  # every tracked source is locked: this failure still paid the pause and the bucket
+        failures.count += 1
+        failures.last = now
+        over = failures.count - self.free_failures
+        if over >= 0:
+            seconds = min(self.lock_seconds * 2**over, self.max_lock_seconds)
+            failures.locked_until = now + seconds
+            log.warning("API token: %s locked for %.0f s after %d wrong tokens", source, seconds, failures.count)
 
 
 def sources_text(answer: Answer) -> str:
@@ -53,47 +183,69 @@ def sources_text(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def mount(app: FastAPI, assistant: Assistant, check_login=None) -> None:
+def mount(app: FastAPI, assistant: Assistant, check_login=None, tokens: TokenThrottle | None = None) -> None:
     """Add the API routes to the chat's FastAPI app. `check_login(user, password)` is the
-    chat's (throttled) login check; None when the chat has no login (loopback only)."""
+    chat's (throttled) login check; None when the chat has no login (loopback only).
+    `tokens` limits failed token checks (default: `TokenThrottle()`)."""
     settings = assistant.settings
+    tokens = tokens or TokenThrottle()
 
     async def allowed(request: Request, admin: bool = False) -> None:
+        if check_login is None and not admin:
+            return  # no chat login (loopback only): open, whatever the request carries
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         token = settings.api_token
-        if scheme.lower() == "bearer" and token and hmac.compare_digest(value.encode(), token.encode()):
-            return
+        source = request.client.host if request.client else "unknown"
+        if scheme.lower() == "bearer" and token:
+            refused = tokens.refusal(source)
+            if refused:
+                await asyncio.sleep(tokens.pause)
+                raise refused
+            if hmac.compare_digest(value.encode(), token.encode()):
+                tokens.succeeded(source)
+                return
+            tokens.failed(source)
         if scheme.lower() == "bearer":
-            await asyncio.sleep(WRONG_TOKEN_PAUSE)  # a token cannot be guessed at full speed
+            await asyncio.sleep(tokens.pause)  # a token cannot be guessed at full speed
         if admin:
             if not token:
                 raise Denied(503, "ingest through the API is off: set api_token (ASSISTANT_API_TOKEN)")
             raise Denied(403, "ingest needs the API token (Authorization: Bearer …)")
-        if check_login is None:
-            return
         if scheme.lower() == "basic" and check_login is not None:
             try:
                 user, _, password = base64.b64decode(value).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 raise Denied(401, "malformed Basic credentials") from None
-            if await check_login(user, password):
-                return
+            remembered = CLIENT.set(source)  # the login throttle counts failures per address and user
+            try:
+                if await check_login(user, password):
+                    return
+            finally:
+                CLIENT.reset(remembered)
         raise Denied(401, "log in: HTTP Basic with the chat's user and password, or Authorization: Bearer <api token>")
 
     def error(exc: Exception) -> JSONResponse:
-        if not isinstance(exc, (Denied, AssistantError)):  # logged in full; the caller gets a short message
-            log.error("API request failed", exc_info=exc)
-            return JSONResponse({"error": "InternalError", "message": "the server failed; see its log"}, 500)
-        if isinstance(exc, Denied):
-            return JSONResponse({"error": "Unauthorized", "message": str(exc)}, status_code=exc.status,
-                                headers={"WWW-Authenticate": "Basic"} if exc.status == 401 else None)  # fmt: skip
-        status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 409)
-        return JSONResponse({"error": type(exc).__name__, "message": str(exc)}, status_code=status)
+        return _json_error(exc, settings.corpus_dir)
 
     async def body(request: Request) -> dict:
+        """The JSON object sent, read only up to `api_max_body_bytes`."""
+        limit = settings.api_max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large(limit)
+        raw = bytearray()
         try:
-            data = await request.json()
+            async for chunk in request.stream():
+                raw += chunk
+                if len(raw) > limit:
+                    raise too_large(limit)
+        except ClientDisconnect:
+            raise InvalidQuestionError("the request body did not arrive in full") from None
+        try:
+            data = json.loads(raw)
+        except RecursionError:
+            raise InvalidQuestionError("the request body is JSON nested too deeply; send a flat JSON object") from None
         except ValueError:
             raise InvalidQuestionError("the request body must be JSON") from None
         if not isinstance(data, dict):
@@ -101,6 +253,7 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None) -> None:
         return data
 
     def answer(question: object, previous: object) -> tuple[str, Answer]:
+        check_inputs(question, previous, settings.max_question_chars, settings.max_previous_questions)
         standalone = assistant.rewrite(question, previous)
         return standalone, assistant.ask(standalone)
 
@@ -138,10 +291,11 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None) -> None:
             report = await _in_thread(assistant.ingest, chosen, rebuild)
         except Exception as exc:  # noqa: BLE001 - every failure answers as JSON (see error)
             return error(exc)
+        root = settings.corpus_dir
+        skipped = [{"path": _shown(s.path, root), "reason": _relative(s.reason, root)} for s in report.skipped]
         return {"summary": report.summary(), "added": report.added, "updated": report.updated,
                 "removed": report.removed, "repaired": report.repaired, "unchanged": len(report.unchanged),
-                "skipped": [{"path": str(s.path), "reason": s.reason} for s in report.skipped],
-                "chunks": report.chunks}  # fmt: skip
+                "skipped": skipped, "chunks": report.chunks}  # fmt: skip
 
     @app.get("/v1/models")
     async def models(request: Request):
@@ -163,7 +317,8 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None) -> None:
             users = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
             if not users:
                 raise InvalidQuestionError("messages must hold at least one user message")
-            standalone, result = await _in_thread(answer, _text(users[-1]), [_text(u) for u in users[:-1]])
+            earlier = users[:-1][-settings.max_previous_questions :] if settings.max_previous_questions else []
+            standalone, result = await _in_thread(answer, _text(users[-1]), [_text(u) for u in earlier])
         except Exception as exc:  # noqa: BLE001 - every failure answers as JSON (see error)
             return error(exc)
         text = sources_text(result)
@@ -184,10 +339,76 @@ def _text(content: object) -> object:
     return content
 
 
+def check_text(value: object, what: str, limit: int) -> None:
+    """Refuse text over `limit` characters or holding a NUL, saying which; other kinds of
+    value are left to the assistant's own checks."""
+    if not isinstance(value, str):
+        return
+    if len(value) > limit:
+        raise InvalidQuestionError(f"{what} is {len(value):,} characters long; the limit is {limit:,} "
+                                   "(max_question_chars). Ask something shorter.")  # fmt: skip
+    at = value.find("\x00")
+    if at >= 0:
+        raise InvalidQuestionError(f"{what} holds a NUL character (\\u0000) at position {at}; remove it")
+
+
+def check_inputs(question: object, previous: object, limit: int, max_previous: int) -> None:
+    """A question and its earlier questions within the limits, checked before any other
+    work: each at most `limit` characters without a NUL, at most `max_previous` of them."""
+    check_text(question, "the question", limit)
+    if isinstance(previous, list):
+        if len(previous) > max_previous:
+            raise InvalidQuestionError(f"previous_questions holds {len(previous):,} questions; the limit is "
+                                       f"{max_previous} (max_previous_questions): send the latest only")  # fmt: skip
+        for number, earlier in enumerate(previous, start=1):
+            check_text(earlier, f"previous question {number}", limit)
+
+
+_ABSOLUTE = re.compile(r"(?<![\w:/.~-])/(?:[^\s'\"/]+/)*([^\s'\"/]+)")
+
+
+def _relative(text: str, root: Path) -> str:
+    """`text` (an error message) without absolute server paths: paths under the corpus
+    folder shown relative to it, any other absolute path cut to its last part."""
+    prefixes = {str(root.resolve()), str(root.absolute()), display_path(root)}
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w/.-]){re.escape(prefix)}{re.escape(os.sep)}(?=\S)", "", text)
+        text = re.sub(rf"(?<![\w/.-]){re.escape(prefix)}(?![\w.-])", "the corpus folder", text)
+    return _ABSOLUTE.sub(lambda m: f"…/{m.group(1)}", text)
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A path as the API shows it: relative to the corpus folder, else its name only."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):
+        return path.name
+
+
+def _json_error(exc: Exception, root: Path | None = None) -> JSONResponse:
+    """Every failure as JSON {"error", "message"}: never a traceback, never an absolute path."""
+    if not isinstance(exc, (Denied, AssistantError)):  # logged in full; the caller gets a short message
+        log.error("API request failed", exc_info=exc)
+        return JSONResponse({"error": "InternalError", "message": "the server failed; see its log"}, 500)
+    if isinstance(exc, Denied):
+        headers = {"WWW-Authenticate": "Basic"} if exc.status == 401 else {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        return JSONResponse({"error": _ERROR_NAMES.get(exc.status, "Refused"), "message": str(exc)},
+                            status_code=exc.status, headers=headers or None)  # fmt: skip
+    status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 409)
+    message = _relative(str(exc), root) if root is not None else str(exc)
+    return JSONResponse({"error": type(exc).__name__, "message": message}, status_code=status)
+
+
 def _under(root: Path, path: object) -> Path:
     """A path inside the corpus folder; anything else is refused (no reading the server's files)."""
     if not isinstance(path, str) or not path:
         raise CorpusPathError("paths must be a list of file or folder names under the corpus folder")
+    if "\x00" in path:
+        raise CorpusPathError(f"the path {path[:80]!r} holds a NUL character (\\u0000); remove it")
+    if len(path) > MAX_PATH_CHARS:
+        raise CorpusPathError(f"a path is {len(path):,} characters long; the limit is {MAX_PATH_CHARS:,}")
     resolved = (root / path).resolve()
     if not resolved.is_relative_to(root.resolve()):
         raise CorpusPathError(f"{path!r} is outside the corpus folder; the API ingests only what lies under it")

@@ -1,12 +1,17 @@
 """All settings in one place: defaults, overridden by ASSISTANT_* environment variables
 and then by explicit keyword arguments (which the CLI builds from its flags)."""
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET = {"secret": True}  # marks a setting never written to a file or a log (see `masked`)
+MASK = "***"
+_SECRET_KEY = re.compile(r"key|token|secret|password|auth", re.I)
 
 
 class Settings(BaseSettings):
@@ -57,6 +62,7 @@ class Settings(BaseSettings):
     chat_port: int = Field(7860, ge=0, le=65535, description="Port of the chat (0 = any free port).")
     chat_auth: str | None = Field(
         None,
+        json_schema_extra=SECRET,
         description="Chat logins as 'user:password', several separated by commas; required when chat_host is not "
         "a loopback address.",
     )
@@ -77,9 +83,23 @@ class Settings(BaseSettings):
     )
     api_token: str | None = Field(
         None,
+        json_schema_extra=SECRET,
         description="Bearer token for tools calling the HTTP API (/api, /v1); required for /api/ingest.",
     )
+    api_max_body_bytes: int = Field(
+        1_000_000,
+        ge=1_000,
+        le=100_000_000,
+        description="Largest request body /api and /v1 accept; a bigger one is answered 413 without being read.",
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
+    max_previous_questions: int = Field(
+        20,
+        ge=0,
+        le=1000,
+        description="Most earlier questions a follow-up may carry (previous_questions; /v1 uses the latest this many "
+        "user messages); each is held to max_question_chars.",
+    )
     min_evidence: float | None = Field(
         None,
         ge=0,
@@ -94,6 +114,29 @@ class Settings(BaseSettings):
         if value:
             parse_chroma_url(value)  # raises ValueError saying what is wrong
         return value or None
+
+
+def masked(settings: "Settings | dict[str, Any]") -> dict[str, Any]:
+    """Settings as a dict safe to write to a report or a log: each secret setting (marked
+    SECRET: the API token, chat passwords) masked, a chat login list keeping its user
+    names; a password inside a URL setting and key-like fields of llm_extra_body too."""
+    values = settings.model_dump(mode="json") if isinstance(settings, Settings) else dict(settings)
+    for name, field in Settings.model_fields.items():
+        value = values.get(name)
+        if not value:
+            continue
+        if (field.json_schema_extra or {}).get("secret"):
+            if name == "chat_auth" and isinstance(value, str):
+                values[name] = ",".join(f"{entry.partition(':')[0]}:{MASK}" for entry in value.split(","))
+            else:
+                values[name] = MASK
+        elif isinstance(value, dict):  # llm_extra_body: a key-like field in it is masked
+            values[name] = {k: MASK if _SECRET_KEY.search(str(k)) else v for k, v in value.items()}
+        elif isinstance(value, str) and "://" in value:
+            url = urlparse(value)
+            if url.password:
+                values[name] = url._replace(netloc=f"{url.username}:{MASK}@{url.netloc.rpartition('@')[2]}").geturl()
+    return values
 
 
 def parse_chroma_url(chroma_url: str) -> tuple[str, int, bool]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..assistant import Assistant
+from ..settings import masked
 from .dataset import load_set
 from .scoring import ItemResult, by_form, score_item
 
@@ -67,6 +68,8 @@ def evaluate(assistant: Assistant, path: Path, thresholds_path: Path | None, pro
 
 
 def write_reports(run: EvalRun, out_dir: Path, settings: dict) -> tuple[Path, Path]:
+    """The JSON and Markdown reports; the settings are recorded with every secret masked."""
+    settings = masked(settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out_dir / f"{run.name}.json", out_dir / f"{run.name}.md"
     json_path.write_text(

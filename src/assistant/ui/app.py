@@ -4,13 +4,17 @@ open beside the chat, and the `ask` API endpoint returns structured data for
 `gradio_client`. Every answer is saved to the person's conversation
 (`conversations.py`), with 👍/👎 feedback; admins add reports (`uploads.py`).
 Questions are answered `chat_workers` at a time from a bounded queue; the login is
-throttled (`login.py`). The HTTP API (`http_api.py`) is served beside it."""
+throttled per address and user (`login.py`); Gradio's upload route takes files from
+admins only (`Guard`). The HTTP API (`http_api.py`) is served beside it."""
 
 import ipaddress
 import logging
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse
 
 from ..answers import Answer
 from ..assistant import Assistant
@@ -24,10 +28,10 @@ from ..conversations import (
 )
 from ..errors import AssistantError, IndexMissingError
 from ..formats import SUFFIXES
-from ..http_api import mount
+from ..http_api import BodyLimit, TokenThrottle, check_inputs, mount
 from ..uploads import stage
 from .exports import EXPORT_KEEP_SECONDS, export_folder, safe_title
-from .login import LoginThrottle, parse_logins
+from .login import CLIENT, LoginThrottle, parse_logins
 from .render import chat_text, inert, sources_html, upload_summary
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,49 @@ STORE_FAILED = (
     "The conversation history could not be read or written (see the server log). / محفوظ شدہ گفتگو دستیاب نہیں۔"
 )
 THANKS = "Thank you: your feedback was saved. / شکریہ، آپ کی رائے محفوظ ہو گئی۔"
+ADMINS_ONLY = "Adding reports needs the admin role. / رپورٹس شامل کرنے کی اجازت نہیں۔"
+UPLOAD_ROUTE = "/gradio_api/upload"
+
+
+def logged_in_user(scope) -> str | None:
+    """The chat login of a request, from Gradio's session cookie (None without one), the
+    way Gradio's own routes know it."""
+    app = scope.get("app")
+    cookie_id = getattr(app, "cookie_id", None)
+    if cookie_id is None:
+        return None
+    cookies = HTTPConnection(scope).cookies
+    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
+    return getattr(app, "tokens", {}).get(token) if token else None
+
+
+class Guard:
+    """ASGI middleware in front of the chat: remembers each request's client address for
+    the login throttle (`CLIENT`), and lets only admins put files in Gradio's upload
+    cache, since only they may add reports (anyone else is answered 403, in one log line)."""
+
+    def __init__(self, app, admins: frozenset[str]) -> None:
+        self.app, self.admins = app, admins
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        remembered = CLIENT.set(client[0] if client else "unknown")
+        try:
+            if scope["type"] == "http" and scope["path"].rstrip("/").endswith(UPLOAD_ROUTE):
+                user = logged_in_user(scope)
+                if user not in self.admins:
+                    log.warning("upload refused: %s is not an admin (from %s)",
+                                repr(user) if user else "no login", CLIENT.get())  # fmt: skip
+                    refused = JSONResponse({"error": "Forbidden", "message": ADMINS_ONLY}, status_code=403,
+                                           headers={"Connection": "close"})  # fmt: skip
+                    await refused(scope, receive, send)
+                    return
+            await self.app(scope, receive, send)
+        finally:
+            CLIENT.reset(remembered)
 
 
 def friendly_error(exc: Exception) -> str:
@@ -169,6 +216,8 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         """Answer one question (rewritten against the previous ones when it is a follow-up);
         returns the Answer as a dict with citations, or {"error": ..., "message": ...}."""
         try:
+            settings = assistant.settings
+            check_inputs(question, previous_questions, settings.max_question_chars, settings.max_previous_questions)
             standalone = assistant.rewrite(question, previous_questions)
             answer = assistant.ask(standalone)
         except AssistantError as exc:
@@ -268,8 +317,10 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
     def add_reports(files: list[str] | None, request: gr.Request, progress=gr.Progress(track_tqdm=True)):  # noqa: B008
         """Ingest uploaded reports (admins only), saying what it is doing, then what was
         added and what was refused, and why."""
-        if _user(request) not in admins:
-            raise gr.Error("Adding reports needs the admin role. / رپورٹس شامل کرنے کی اجازت نہیں۔")
+        user = _user(request)
+        if user not in admins:  # one log line, no traceback
+            log.warning("add_reports refused: %s is not an admin", repr(user) if user else "no login")
+            raise gr.Error(ADMINS_ONLY, print_exception=False)
         if not files:
             raise gr.Error("Choose one or more report files first. / پہلے فائلیں منتخب کریں۔")
         settings = assistant.settings
@@ -353,9 +404,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def launch(assistant: Assistant, block: bool = True, login: LoginThrottle | None = None):
+def launch(assistant: Assistant, block: bool = True, login: LoginThrottle | None = None,
+           tokens: TokenThrottle | None = None):  # fmt: skip
     """Start the chat on the configured host and port; a login is required off loopback
-    (`login` replaces the default throttle settings)."""
+    (`login` and `tokens` replace the default throttles of logins and API tokens)."""
     settings = assistant.settings
     auth, accounts = None, {}
     if settings.chat_auth:
@@ -393,8 +445,10 @@ def launch(assistant: Assistant, block: bool = True, login: LoginThrottle | None
         css=CSS,
         footer_links=["api"],
         max_file_size=settings.upload_max_bytes,
-    )
-    mount(app.server_app, assistant, check_login=auth)  # the REST and OpenAI-compatible API (http_api.py)
+        app_kwargs={"middleware": [Middleware(Guard, admins=admins),
+                                   Middleware(BodyLimit, limit=settings.api_max_body_bytes)]},
+    )  # fmt: skip
+    mount(app.server_app, assistant, check_login=auth, tokens=tokens)  # the REST and OpenAI-compatible API
     if block:
         app.block_thread()
     return app

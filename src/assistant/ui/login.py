@@ -1,16 +1,27 @@
 """Chat login with throttling: a password cannot be guessed at full speed.
 
+Failures are counted per source: the client's address together with the user name.
 Every failed attempt is answered after a short pause. After `free_failures` failures
-in a row for an account, the account is locked for `lock_seconds`, doubling with each
-further failure up to `max_lock_seconds`; while locked, every attempt is refused
-without the password being checked, so guessing in parallel gains nothing. A correct
-password outside a lock clears the count. Pauses are awaited, never slept, so other
-users of the chat are not held up."""
+in a row from one address for one user, that address is locked out of that user for
+`lock_seconds`, doubling with each further failure up to `max_lock_seconds`; while
+locked, its attempts are refused without the password being checked, so guessing in
+parallel gains nothing. The same user logging in from another address is not locked,
+so an attacker who knows a user name cannot keep its owner out. A correct password
+outside a lock clears that address's count. Pauses are awaited, never slept, so other
+users of the chat are not held up.
+
+The address comes from `CLIENT`, set for each request by the chat's middleware (Gradio
+calls the check with the user and password only); "unknown" where none was set."""
 
 import asyncio
 import hmac
+import logging
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+CLIENT: ContextVar[str] = ContextVar("client_address", default="unknown")  # the address of the request being served
 
 
 @dataclass
@@ -48,39 +59,55 @@ class LoginThrottle:
     ) -> None:
         self._accounts = dict(accounts)
         self.free_failures, self.lock_seconds, self.max_lock_seconds = free_failures, lock_seconds, max_lock_seconds
-        self.failure_pause, self.max_accounts = failure_pause, max_accounts
-        self._failures: dict[str, _Failures] = {}
+        self.failure_pause, self.max_accounts = failure_pause, max_accounts  # max_accounts: (address, user) pairs
+        self._failures: dict[tuple[str, str], _Failures] = {}
 
-    def locked(self, user: str) -> bool:
-        return self._failures.get(user, _Failures()).locked_until > time.monotonic()
+    def locked(self, user: str, source: str | None = None) -> bool:
+        """Whether `user` is locked for logins from `source` (from any address when None)."""
+        now = time.monotonic()
+        if source is not None:
+            return self._failures.get((source, user), _Failures()).locked_until > now
+        return any(f.locked_until > now for (_, name), f in self._failures.items() if name == user)
 
-    async def check(self, user: str, password: str) -> bool:
-        """Gradio's `auth` callable: True lets the user in."""
-        if self.locked(user):
+    async def check(self, user: str, password: str, source: str | None = None) -> bool:
+        """Gradio's `auth` callable: True lets the user in. `source` defaults to `CLIENT`."""
+        key = (source or CLIENT.get(), user)
+        if self._failures.get(key, _Failures()).locked_until > time.monotonic():
             await asyncio.sleep(self.failure_pause)
             return False
         expected = self._accounts.get(user)
         same = hmac.compare_digest(password.encode(), (expected or "\x00" + password).encode())  # unknown: same cost
         right = same and expected is not None
         if right:
-            self._failures.pop(user, None)
+            self._failures.pop(key, None)
             return True
-        self._record_failure(user)
+        self._record_failure(key)
         await asyncio.sleep(self.failure_pause)
         return False
 
-    def _record_failure(self, user: str) -> None:
-        """Count a failure. The real accounts are always counted; other names share a
-        bounded table, so a flood of made-up names can neither grow memory nor stop a
-        real account from locking."""
-        if user not in self._accounts and user not in self._failures and len(self._failures) >= self.max_accounts:
-            now = time.monotonic()  # make room by forgetting unlocked names, never a lock
-            for name in [n for n, f in self._failures.items() if f.locked_until <= now]:
-                del self._failures[name]
+    def _record_failure(self, key: tuple[str, str]) -> None:
+        """Count a failure. The table is bounded: when it is full, unlocked entries for
+        made-up names go first, and a real account's failure takes the place of a made-up
+        name's, even a locked one, so a flood of made-up names can neither grow memory nor
+        stop a real account from locking for the address that floods."""
+        real = key[1] in self._accounts
+        if key not in self._failures and len(self._failures) >= self.max_accounts:
+            now = time.monotonic()  # make room by forgetting unlocked names, never a real account's count
+            for k in [k for k, f in self._failures.items() if f.locked_until <= now and k[1] not in self._accounts]:
+                del self._failures[k]
+            if len(self._failures) >= self.max_accounts and real:
+                made_up = next((k for k in self._failures if k[1] not in self._accounts), None)
+                expired = next((k for k, f in self._failures.items() if f.locked_until <= now), None)
+                if made_up or expired:
+                    del self._failures[made_up or expired]
             if len(self._failures) >= self.max_accounts:
-                return  # every tracked name is locked: this failure still pays the pause
-        failures = self._failures.setdefault(user, _Failures())
+                return  # the table is full of locks: this failure still pays the pause
+        failures = self._failures.setdefault(key, _Failures())
         failures.count += 1
         over = failures.count - self.free_failures
         if over >= 0:
-            failures.locked_until = time.monotonic() + min(self.lock_seconds * 2**over, self.max_lock_seconds)
+            seconds = min(self.lock_seconds * 2**over, self.max_lock_seconds)
+            failures.locked_until = time.monotonic() + seconds
+            if real:  # one line per lock of a real account (a made-up name's would only flood the log)
+                log.warning("chat login: %r locked for %.0f s from %s after %d failures", key[1], seconds, key[0],
+                            failures.count)  # fmt: skip
