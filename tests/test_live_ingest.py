@@ -16,6 +16,7 @@ from conftest import require
 from servers import free_port, wait_until_up
 
 from assistant import Assistant
+from assistant.catalog import FolderCatalog
 
 COMMUNE = "کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟"  # 2،334, in 000_…
 MODELS = "صوبے میں ہنرمند ماس موبلائزیشن کے ماڈلز کی کل تعداد کتنی ہو گئی ہے؟"  # 1,635, in 003_…
@@ -144,4 +145,58 @@ def test_a_running_server_answers_while_another_process_removes_adds_and_changes
         assert later and not any(c["doc_id"] == REMOVED for b in later for c in b["citations"])
     finally:
         asker.stop.set()
+        _stop(server)
+
+
+KILL_MID_WRITE = """
+import os, signal, sys
+from chromadb.api.models.Collection import Collection
+from assistant.cli import main
+
+real_add = Collection.add
+
+def add(self, *args, **kwargs):  # the uploaded report's chunks are written; killed before its sentences
+    metas = kwargs.get("metadatas") or []
+    if metas and "chunk_id" in metas[0] and metas[0]["doc_id"].startswith("uploads/"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_add(self, *args, **kwargs)
+
+Collection.add = add
+sys.exit(main(["ingest", "--no-progress"]))
+"""
+
+
+def test_a_server_starts_after_an_ingest_was_killed_writing_an_uploaded_report(copied, tmp_path):
+    """kill -9 of a real ingest while it writes an uploaded report: the chat starts, answers
+    from the intact reports, never from the half-written one, which it drops; the next
+    ingest adds it again."""
+    require("gradio")
+    import httpx
+
+    corpus, index = copied
+    env = _env(index, corpus)
+    (corpus / "uploads").mkdir()
+    (corpus / "uploads" / "new.txt").write_text(NEW_REPORT, encoding="utf-8")
+    killed = subprocess.run([sys.executable, "-c", KILL_MID_WRITE], env=env, capture_output=True, timeout=600)
+    assert killed.returncode == -signal.SIGKILL
+    catalog = FolderCatalog(index)
+    entries = catalog.entries(catalog.read()["generation"]).load().entries
+    assert entries["uploads/new.txt"]["state"] == "writing"  # it died mid-write
+
+    server, url = _serve(env, tmp_path / "server.log")
+    try:
+        with httpx.Client(base_url=url, timeout=120) as http:
+            assert http.get("/api/health").json()["reports"] == 5
+            assert http.post("/api/ask", json={"question": COMMUNE}).json()["answer"] == "2،334"
+            new = http.post("/api/ask", json={"question": NEW_QUESTION})
+            assert new.status_code == 200 and "uploads/new.txt" not in [c["doc_id"] for c in new.json()["citations"]]
+            repaired = Assistant(corpus_dir=corpus, index_dir=index).index  # the server dropped it on start
+            assert "uploads/new.txt" not in repaired.documents and not repaired.unfinished()
+            assert repaired.collection.count() == repaired.chunk_count
+
+            assert "1 added" in _ingest(env).stdout  # the next ingest adds it again
+            _until(lambda: http.post("/api/ask", json={"question": NEW_QUESTION}).json(),
+                   lambda got: got["answer"] == "4,321" and got["citations"][0]["doc_id"] == "uploads/new.txt",
+                   "the re-ingested upload")  # fmt: skip
+    finally:
         _stop(server)
