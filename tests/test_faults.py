@@ -5,7 +5,6 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import CORPUS
@@ -279,7 +278,7 @@ def test_a_moved_corpus_keeps_its_vectors_and_still_notices_deletions(fresh, tmp
     assert all(d["path"].startswith(str(moved)) for d in again.index.documents.values())
     (moved / "003_eac06c45b3d3fc17.txt").unlink()
     assert again.ingest().removed == ["003_eac06c45b3d3fc17.txt"]
-    assert Path(again.ask(COMMUNE_WORKERS).citations[0].file).parent.name == "moved"  # citations name the new place
+    assert again.ask(COMMUNE_WORKERS).citations[0].file == "000_63192892e5e1be8e.txt"  # named in the corpus folder
 
 
 def test_a_report_indexed_under_another_id_is_not_held_twice(fresh, tmp_path):

@@ -3,7 +3,7 @@ changed, deletes what was removed, survives an interrupted run."""
 
 import pytest
 
-from assistant import Assistant, IndexCorruptError, IndexMissingError
+from assistant import Assistant, CorpusPathError, IndexMissingError
 from assistant.chunking import searchable_text
 
 
@@ -66,18 +66,20 @@ def test_non_utf8_file_is_skipped_by_name_and_others_ingested(fresh):
     assert "broken.txt" not in a.index.documents
 
 
-def test_interrupted_ingest_is_detected_then_repaired(fresh):
+def test_interrupted_ingest_is_dropped_on_open_then_added_again(fresh):
+    """A report left "writing" (the process died replacing it) is dropped when the index
+    is opened, which answers from the others; the next ingest adds it again. (A real
+    kill -9 with a real server: test_live_ingest.py.)"""
     a, corpus = fresh
     a.ingest()
     doc = "001_887231cad6e8cc3d.txt"
     a.index.reports.write({**a.index.documents[doc], "state": "writing"})  # as if the process died replacing it
     reopened = Assistant(a.settings)
-    with pytest.raises(IndexCorruptError, match="stopped while writing"):
-        reopened.ask("کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟")
+    assert reopened.ask("کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟").answer == "2،334"
+    assert doc not in reopened.index.documents and not reopened.index.collection.get(where={"doc_id": doc})["ids"]
     report = reopened.ingest()
-    assert doc in report.updated
+    assert report.added == [doc] and len(report.unchanged) == 4
     assert reopened.index.collection.count() == len(reopened.index.chunks)
-    assert not reopened.ask("کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟").refused
 
 
 def test_vectors_without_manifest_entry_are_swept(fresh):
@@ -175,3 +177,66 @@ def test_a_changed_report_updates_the_lexical_index_in_place(fresh):
     (corpus / "004_956f9168c988626f.txt").unlink()  # a third of the chunks
     a.ingest()
     assert a.index.bm25.stats["stale"] == 0  # rebuilt in full
+
+
+SCHOOLS = "تعلیم کی کانفرنس\n\nکوانگ نگائی صوبے میں اس وقت 4,321 سرکاری اسکول کام کر رہے ہیں۔\n"
+CLINICS = "صحت کی کانفرنس\n\nصوبے میں اس وقت 812 سرکاری کلینک کام کر رہے ہیں۔\n"
+SECRET = "خفیہ فائل\n\nسرور کا پاس ورڈ 9,876 ہے اور یہ فائل رپورٹ نہیں ہے۔\n"
+
+
+def test_links_are_followed_only_inside_the_corpus_folder(tmp_path):
+    from assistant.corpus import discover
+
+    corpus, outside = tmp_path / "corpus", tmp_path / "outside"
+    (corpus / "a").mkdir(parents=True)
+    outside.mkdir()
+    (corpus / "a" / "schools.txt").write_text(SCHOOLS, encoding="utf-8")
+    (corpus / ".hidden.txt").write_text(SCHOOLS, encoding="utf-8")
+    (outside / "passwd").write_text(SECRET, encoding="utf-8")
+    (corpus / "same.txt").symlink_to(corpus / "a" / "schools.txt")  # inside: the same file, once
+    (corpus / "b").symlink_to(corpus / "a")  # inside: the same folder, once
+    (corpus / "loop").symlink_to(corpus)  # a cycle
+    (corpus / "passwd.txt").symlink_to(outside / "passwd")
+    (corpus / "etc").symlink_to(outside)
+    files, skipped = discover([corpus], corpus)
+    assert files == [((corpus / "a" / "schools.txt").resolve(), "a/schools.txt")]
+    assert {(s.path.as_posix(), s.reason) for s in skipped} == {
+        ("passwd.txt", "links outside the corpus folder; not followed"),
+        ("etc", "links outside the corpus folder; not followed"),
+    }
+    assert discover([corpus / "passwd.txt"], corpus)[0] == []  # named, but a link out of the corpus folder
+    assert discover([outside / "passwd"], corpus)[0] == [((outside / "passwd").resolve(), str(outside / "passwd"))]
+
+
+def test_a_report_indexed_through_a_link_out_of_the_corpus_is_swept_and_files_are_named_in_the_corpus(tmp_path):
+    """A link to a file outside the corpus folder is skipped by name with the reason; the
+    report an older version indexed through it (under the absolute path it pointed to)
+    is removed. Citations and messages name files relative to the corpus folder, which
+    lies outside the working directory here; a file named outside it by its name."""
+    corpus, outside = tmp_path / "corpus", tmp_path / "outside"
+    (corpus / "a").mkdir(parents=True)
+    outside.mkdir()
+    (corpus / "a" / "schools.txt").write_text(SCHOOLS, encoding="utf-8")
+    (corpus / "a" / "broken.txt").write_bytes(b"\xff\xfe\x00bad")
+    secret = outside / "notes.txt"
+    secret.write_text(SECRET, encoding="utf-8")
+    a = Assistant(corpus_dir=corpus, index_dir=tmp_path / "index", data_dir=tmp_path / "data")
+    first = a.ingest([corpus, secret])  # the index an older version left when it followed the link
+    assert first.added == ["a/schools.txt", str(secret)] and a.index.documents[str(secret)]["file"] == "notes.txt"
+    assert [(s.path.as_posix(), s.reason) for s in first.skipped] == [("a/broken.txt", first.skipped[0].reason)]
+    assert "UTF-8" in first.skipped[0].reason and str(tmp_path) not in first.skipped[0].reason
+
+    (corpus / "passwd.txt").symlink_to(secret)
+    (corpus / "clinics.txt").write_text(CLINICS, encoding="utf-8")
+    report = a.ingest()
+    assert report.removed == [str(secret)] and report.added == ["clinics.txt"]
+    assert ("passwd.txt", "links outside the corpus folder; not followed") in [
+        (s.path.as_posix(), s.reason) for s in report.skipped
+    ]
+    assert set(a.index.documents) == {"a/schools.txt", "clinics.txt"}
+    assert a.index.collection.count() == a.index.chunk_count
+    answer = a.ask("کوانگ نگائی صوبے میں کتنے سرکاری اسکول کام کر رہے ہیں؟")
+    assert answer.answer == "4,321" and answer.citations[0].file == "a/schools.txt"
+    assert "9,876" not in a.ask("سرور کا پاس ورڈ کیا ہے؟").answer
+    with pytest.raises(CorpusPathError, match=r"corpus path does not exist: a/typo\.txt$"):
+        a.ingest([corpus / "a" / "typo.txt"])

@@ -89,7 +89,7 @@ class Assistant:
     def ingest(self, paths: list[Path] | None = None, rebuild: bool = False, progress: bool = False) -> IngestReport:
         """Bring the index up to date with the reports under `paths` (default: corpus_dir)."""
         paths = [Path(p) for p in paths] if paths else [self.settings.corpus_dir]
-        check_paths(paths)  # before the index is touched
+        check_paths(paths, self.settings.corpus_dir)  # before the index is touched
         dimension = len(self.embeddings.embed_query("dimension probe"))
         settings = self.settings
         catalog = catalog_for(settings.index_dir, settings.chroma_url)

@@ -24,7 +24,11 @@ def collection_names(generation: str) -> tuple[str, str]:
     return COLLECTION + suffix(generation), SENTENCES + suffix(generation)
 
 
-def client(index_dir: Path, chroma_url: str | None):
+def client(index_dir: Path, chroma_url: str | None, fresh: bool = False):
+    """A Chroma client: over HTTP, or embedded in the index folder. An embedded client
+    keeps the vector index in this process's memory, loaded once, and never sees what
+    another process (`assistant ingest`) wrote since: `fresh` loads it anew from disk,
+    leaving clients opened before it to the threads still using them."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -35,14 +39,39 @@ def client(index_dir: Path, chroma_url: str | None):
             return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
         except Exception as exc:  # chromadb raises ValueError/ConnectionError variants
             raise IndexMissingError(f"cannot reach the Chroma server at {chroma_url}: {exc}") from exc
+    if fresh:
+        _forget_embedded(str(index_dir / "chroma"))
     try:
         return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
     except Exception as exc:  # chromadb wraps OSError from its SQLite/HNSW files in several types
         raise IndexPathError(f"cannot open the vector store in {index_dir / 'chroma'}: {exc}") from exc
 
 
+def _forget_embedded(path: str) -> None:
+    """Make the next embedded client of `path` a new one. Chroma shares one instance per
+    folder in a process (`SharedSystemClient`, keyed by the folder); the one dropped
+    from that cache is not stopped: collections opened from it keep answering until
+    they are let go."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    with SharedSystemClient._refcount_lock:
+        SharedSystemClient._identifier_to_system.pop(path, None)
+        SharedSystemClient._identifier_to_refcount.pop(path, None)
+
+
+def open_collections(
+    index_dir: Path, chroma_url: str | None, embedding: str, create: bool, names: tuple[str, ...], fresh: bool = False
+) -> tuple:
+    """Several collections through one client (`fresh`: see `client`)."""
+    chroma = client(index_dir, chroma_url, fresh)
+    return tuple(_collection(chroma, embedding, create, name) for name in names)
+
+
 def open_collection(index_dir: Path, chroma_url: str | None, embedding: str, create: bool, name: str):
-    chroma = client(index_dir, chroma_url)
+    return _collection(client(index_dir, chroma_url), embedding, create, name)
+
+
+def _collection(chroma, embedding: str, create: bool, name: str):
     try:
         if create:
             collection = chroma.get_or_create_collection(

@@ -1,8 +1,14 @@
 """Loading reports from disk: UTF-8 text and Markdown, saved web pages, Word and PDF
 files (`formats/`). Anything else, or a file its reader cannot use, is reported by
-file name with the reason and skipped, never silently indexed."""
+file name with the reason and skipped, never silently indexed.
+
+Files are named to people relative to the corpus folder (`shown`), never by the
+server's folders. Symbolic links are followed only while they stay in the corpus folder
+(or, for a folder outside it that was named to ingest, in that folder); one that leads
+out of it is skipped, so a link cannot make `/etc/passwd` a report."""
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +36,9 @@ class Report:
 
 @dataclass(frozen=True)
 class SkippedFile:
-    path: Path
+    path: Path  # as shown to people (see `shown`)
     reason: str
+    target: Path | None = None  # where a link that leads out of the corpus folder points
 
 
 def is_metadata_line(line: str) -> bool:
@@ -98,11 +105,22 @@ def read_report(path: Path, doc_id: str) -> Report:
     )
 
 
-def check_paths(paths: list[Path]) -> None:
+def shown(path: Path, base: Path) -> str:
+    """How a file or folder is named to people: relative to the corpus folder `base`
+    when it lies in it (the corpus folder itself by its name), else its name alone,
+    without the server's folders."""
+    written = (Path(os.path.abspath(path)), Path(os.path.abspath(base)))
+    for candidate, root in (written, (path.resolve(), base.resolve())):
+        if candidate.is_relative_to(root):
+            return candidate.relative_to(root).as_posix() if candidate != root else root.name
+    return path.name or str(path)
+
+
+def check_paths(paths: list[Path], base: Path | None = None) -> None:
     """Raise CorpusPathError for the first path that does not exist (before anything is touched)."""
     for root in paths:
         if not root.exists():
-            raise CorpusPathError(f"corpus path does not exist: {root}")
+            raise CorpusPathError(f"corpus path does not exist: {shown(root, base) if base else root}")
 
 
 def document_id(file: Path, base: Path) -> str:
@@ -115,28 +133,73 @@ def document_id(file: Path, base: Path) -> str:
         return resolved.as_posix()
 
 
-def discover(paths: list[Path], base: Path) -> list[tuple[Path, str]]:
-    """(file, doc_id) for every file under the given paths (hidden files and folders
-    skipped); doc ids are relative to `base`, the corpus folder (see `document_id`)."""
-    check_paths(paths)
+def _in_corpus(path: Path, base: Path) -> bool:
+    """The path, as written (links not followed), lies in the corpus folder."""
+    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(base)) or path.resolve().is_relative_to(
+        base.resolve()
+    )
+
+
+def discover(paths: list[Path], base: Path) -> tuple[list[tuple[Path, str]], list[SkippedFile]]:
+    """(file, doc_id) for every file under the given paths, each file by its real
+    path (links resolved) and once however many links lead to it; hidden files and
+    folders skipped. Doc ids are relative to `base`, the corpus folder (see
+    `document_id`). A link (or a named path) in the corpus folder that leads out of it
+    is skipped with the reason, as is one in a folder outside it that leads out of that
+    folder; a file named outside the corpus folder is taken as named."""
+    check_paths(paths, base)
+    corpus = base.resolve()
     found: list[tuple[Path, str]] = []
+    skipped: list[SkippedFile] = []
+    seen: set[Path] = set()
+
+    def take(real: Path) -> None:
+        if real not in seen:
+            seen.add(real)
+            found.append((real, document_id(real, base)))
+
+    def leaves(path: Path, real: Path, fence: Path) -> bool:
+        if real.is_relative_to(fence):
+            return False
+        where = "the corpus folder" if fence == corpus else f"the folder {fence.name}"
+        skipped.append(SkippedFile(Path(shown(path, base)), f"links outside {where}; not followed", real))
+        return True
+
     for root in paths:
+        real_root = root.resolve()
+        fence = corpus if _in_corpus(root, base) else real_root
         if root.is_file():
-            found.append((root, document_id(root, base)))
+            if fence != corpus or not leaves(root, real_root, corpus):
+                take(real_root)
             continue
-        for file in sorted(p for p in root.rglob("*") if p.is_file()):
-            if any(part.startswith(".") for part in file.relative_to(root).parts):
-                continue
-            found.append((file, document_id(file, base)))
-    return found
+        if leaves(root, real_root, fence):
+            continue
+        visited = {real_root}
+        for folder, dirs, files in os.walk(real_root, followlinks=True):
+            here = Path(folder)
+            for name in sorted(dirs):
+                dirs.remove(name)
+                sub = here / name
+                if name.startswith("."):
+                    continue
+                real = sub.resolve()
+                if real not in visited and not leaves(sub, real, fence) and real.is_dir():
+                    visited.add(real)
+                    dirs.append(name)
+            for name in sorted(files):
+                file = here / name
+                if name.startswith(".") or not file.is_file() or leaves(file, real := file.resolve(), fence):
+                    continue
+                take(real)
+    return found, skipped
 
 
 def load_reports(paths: list[Path], base: Path) -> tuple[list[Report], list[SkippedFile]]:
     reports: list[Report] = []
-    skipped: list[SkippedFile] = []
-    for file, doc_id in discover(paths, base):
+    files, skipped = discover(paths, base)
+    for file, doc_id in files:
         try:
             reports.append(read_report(file, doc_id))
         except (ValueError, OSError) as exc:
-            skipped.append(SkippedFile(file, str(exc)))
+            skipped.append(SkippedFile(Path(shown(file, base)), str(exc)))
     return reports, skipped

@@ -4,7 +4,9 @@ index (`lexical.py`). Open with `SearchIndex.open` (must exist) or `create_or_op
 (for ingest).
 
 Crash safety: a report's file says "writing" while its vectors are replaced, so an
-interrupted ingest is detected and the next one redoes that report. A rebuild writes a
+interrupted ingest is detected and the next one redoes that report. Only reports that
+say "done" are ever cited (`served`); opening an index an ingest was killed in drops
+the half-written reports (`_drop_unfinished`) and serves the rest. A rebuild writes a
 new generation (collections, report files, lexical index) beside the live one, and
 `commit` swaps the manifest in with one atomic step before anything old is dropped:
 the live index answers until the new one is complete. One ingest at a time
@@ -13,8 +15,12 @@ the live index answers until the new one is complete. One ingest at a time
 The manifest and report entries live in the index's catalog (`catalog.py`): files in
 the index folder, or records on a shared Chroma server. A server notices another
 process's ingest by the catalog's version (`refresh`, at most once a second) and
-reloads the report entries, reopens the collections of a new generation, and rebuilds
-its lexical index from the tokens stored in Chroma, without a restart."""
+reloads the report entries, reopens its collections (an embedded Chroma loaded anew from
+disk: a process's copy of the vector index never sees another process's writes), and
+rebuilds its lexical index from the tokens stored in Chroma, without a restart. Between
+another process's writes and that reload, what this process holds and what Chroma holds
+disagree: ids Chroma no longer has, or whose vectors this process's copy lacks, are
+skipped, never an error."""
 
 import json
 import logging
@@ -31,7 +37,7 @@ from . import chroma
 from .catalog import Catalog, FolderCatalog, catalog_for
 from .chroma import ChunkStore, chunk_metadata, collection_names
 from .chunking import Chunk, Span, sentence_id
-from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from .errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError, IndexPathError
 from .lexical import STALE_SHARE, LexicalIndex
 from .manifest import FORMAT, DocumentEntry, Manifest, ensure_folder, suffix
 
@@ -91,10 +97,8 @@ class SearchIndex:
         index._open_collections(embedding, create=False)
         if catalog.ingesting():  # another process is writing it: serve what is there, reload when it ends
             return index
-        if writing := index.unfinished():
-            raise IndexCorruptError(
-                f"the last ingest stopped while writing {writing[0]!r}; run `assistant ingest` to repair"
-            )
+        if index.unfinished() and index._drop_unfinished():  # could not drop them: serve the others
+            return index
         count, expected = index.collection.count(), index.chunk_count
         if count != expected:
             raise IndexCorruptError(
@@ -141,12 +145,32 @@ class SearchIndex:
         index.save()
         return index
 
+    def _drop_unfinished(self) -> list[str]:
+        """Drop the reports an interrupted ingest (killed mid-write) left half-written,
+        vectors and entries, so the index is consistent again; the next `assistant
+        ingest` adds them anew from their files. Taken under the ingest lock; when that
+        cannot be had (an ingest started, a read-only folder), they stay out of answers
+        (`served`). Returns those left."""
+        try:
+            with self.catalog.lock():
+                self.reports.load()  # as they are now that no ingest can change them
+                writing = self.unfinished()
+                for doc_id in writing:
+                    self.remove_document(doc_id)
+                if writing:
+                    self.publish()  # other servers reload
+                    log.warning("dropped %s, left half-written by an interrupted ingest; run `assistant ingest` to "
+                                "add it again", ", ".join(writing))  # fmt: skip
+        except (IndexBusyError, IndexPathError, OSError) as exc:
+            log.warning("reports left half-written by an interrupted ingest are not answered from (%s)", exc)
+        return self.unfinished()
+
     def refresh(self) -> bool:
         """Pick up another process's finished ingest (the catalog is asked at most once
-        every REFRESH_SECONDS, by one thread while the others answer): True when the
-        index changed. Report entries are reloaded and a new generation's collections
-        opened, all or nothing; the lexical index follows on its next use. A catalog
-        that cannot be read just now leaves the index as it was."""
+        every REFRESH_SECONDS, by one thread while the others answer, and not while an
+        ingest is writing): True when the index changed. Report entries are reloaded and
+        the collections reopened, all or nothing; the lexical index follows on its next
+        use. A catalog that cannot be read just now leaves the index as it was."""
         if self.staged or time.monotonic() - self._checked < REFRESH_SECONDS:
             return False
         if not self._refreshing.acquire(blocking=False):
@@ -154,7 +178,7 @@ class SearchIndex:
         try:
             self._checked = time.monotonic()
             version = self.catalog.version()
-            if version == self._version:
+            if version == self._version or self.catalog.ingesting():  # reload between ingests, not during one
                 return False
             manifest = self.catalog.read()
             if manifest is None:  # deleted under the server: keep answering from what is open
@@ -162,10 +186,10 @@ class SearchIndex:
             self._check_embedding(self.embedding, manifest)
             reports = self.catalog.entries(manifest["generation"]).load()
             collections = (self.collection, self.sentences)
-            if manifest["generation"] != self.generation:
-                chunks, sentences = collection_names(manifest["generation"])
-                collections = tuple(chroma.open_collection(self.index_dir, self.chroma_url, self.embedding, False, name)
-                                    for name in (chunks, sentences))  # fmt: skip
+            if not self.chroma_url or manifest["generation"] != self.generation:
+                names = collection_names(manifest["generation"])
+                collections = chroma.open_collections(self.index_dir, self.chroma_url, self.embedding, False, names,
+                                                      fresh=not self.chroma_url)  # fmt: skip
         except (IndexMismatchError, IndexCorruptError, IndexMissingError) as exc:
             log.warning("the index changed but cannot be reloaded yet: %s", exc)
             return False
@@ -188,10 +212,14 @@ class SearchIndex:
         self._version = self.catalog.version()
 
     def _open_collections(self, embedding: str, create: bool) -> None:
+        """Through an embedded Chroma loaded from disk now (see `chroma.client`): what
+        another process wrote before is seen, and an ingest never writes through an
+        older copy of the vector index."""
         self.embedding = embedding
-        chunks, sentences = collection_names(self.generation)
-        self.collection = chroma.open_collection(self.index_dir, self.chroma_url, embedding, create, chunks)
-        self.sentences = chroma.open_collection(self.index_dir, self.chroma_url, embedding, create, sentences)
+        names = collection_names(self.generation)
+        self.collection, self.sentences = chroma.open_collections(
+            self.index_dir, self.chroma_url, embedding, create, names, fresh=not self.chroma_url
+        )
         self.chunks = ChunkStore(self.collection)
 
     def _check_embedding(self, embedding: str, manifest: Manifest | None = None) -> None:
@@ -225,9 +253,10 @@ class SearchIndex:
         folder = self.index_dir / f"lexical{suffix(self.generation)}"
         fingerprint = self.reports.fingerprint()
         saved = LexicalIndex.load(folder)
-        if saved is not None and saved.fingerprint == fingerprint and len(saved) == self.chunk_count:
+        keys = {doc_id: _report_key(self.documents[doc_id]) for doc_id in self.served}
+        expected = sum(self.documents[d]["chunks"] for d in keys)
+        if saved is not None and saved.fingerprint == fingerprint and len(saved) == expected:
             return saved
-        keys = {doc_id: _report_key(d) for doc_id, d in self.documents.items() if d["state"] == "done"}
         built = None
         if saved is not None and saved.report_keys and len(saved):
             unchanged = {d for d, key in keys.items() if saved.report_keys.get(d) == key}
@@ -235,12 +264,12 @@ class SearchIndex:
             gone = set(held) - unchanged
             new = sorted(set(keys) - unchanged)
             change = max(sum(held[d] for d in gone), sum(self.documents[d]["chunks"] for d in new))
-            if saved.stats["stale"] + change <= STALE_SHARE * self.chunk_count:  # else its statistics would drift
+            if saved.stats["stale"] + change <= STALE_SHARE * expected:  # else its statistics would drift
                 update = saved.updated(gone, list(self._stored_tokens(new)), fingerprint, keys)
-                if len(update) == self.chunk_count:  # else something outside ingest changed Chroma: build anew
+                if len(update) == expected:  # else something outside ingest changed Chroma: build anew
                     built = update
-        if built is None:
-            bar = tqdm(self._stored_tokens(), total=self.chunk_count, desc="lexical index", unit="chunk",
+        if built is None:  # the chunks of the reports served, as Chroma holds them now
+            bar = tqdm(self._stored_tokens(sorted(keys)), total=expected, desc="lexical index", unit="chunk",
                        disable=not progress)  # fmt: skip
             built = LexicalIndex.build(bar, fingerprint, keys)
         try:
@@ -276,15 +305,17 @@ class SearchIndex:
         return {cid: 1.0 - d for cid, d in zip(result["ids"][0], result["distances"][0])}
 
     def vectors(self, ids: list[str]) -> dict[str, list[float]]:
-        if not ids:
-            return {}
-        got = self.collection.get(ids=ids, include=["embeddings"])
-        return dict(zip(got["ids"], got["embeddings"]))
+        return _stored_vectors(self.collection, ids)
 
     @property
     def chunk_size(self) -> int | None:
         """The chunk size the index was built with (sentences are split below it)."""
         return (self.manifest.get("chunking") or {}).get("size")
+
+    @property
+    def served(self) -> frozenset[str]:
+        """The reports answers may cite: those whose last write finished."""
+        return self.reports.done()
 
     @property
     def chunk_count(self) -> int:
@@ -305,14 +336,13 @@ class SearchIndex:
         result = self.sentences.query(query_embeddings=[vector], n_results=n, include=["distances", "metadatas"])
         best: dict[str, float] = {}
         for meta, d in zip(result["metadatas"][0], result["distances"][0]):
+            if meta is None:  # removed by another process since this one loaded the vector index
+                continue
             best[meta["chunk_id"]] = max(best.get(meta["chunk_id"], -1.0), 1.0 - d)
         return best
 
     def sentence_vectors(self, ids: list[str]) -> dict[str, list[float]]:
-        if not ids:
-            return {}
-        got = self.sentences.get(ids=ids, include=["embeddings"])
-        return dict(zip(got["ids"], got["embeddings"]))
+        return _stored_vectors(self.sentences, ids)
 
     # --- checking ----------------------------------------------------------------
     def unfinished(self) -> list[str]:
@@ -447,6 +477,29 @@ class SearchIndex:
         if left is not None and left.get("generation") and left["generation"] not in in_use:
             self._drop_generation(left["generation"])  # (a crash right after a commit leaves the live one staged)
         self.catalog.discard_staged()
+
+
+def _stored_vectors(collection, ids: list[str]) -> dict[str, list[float]]:
+    """The stored vectors of those of `ids` that this process's copy of the vector index
+    holds: one another process added since it was loaded is skipped (Chroma's "Error
+    finding id" fails the whole call, so the ids are then asked one by one)."""
+    from chromadb.errors import InternalError
+
+    if not ids:
+        return {}
+    try:
+        got = collection.get(ids=ids, include=["embeddings"])
+        return dict(zip(got["ids"], got["embeddings"]))
+    except InternalError:
+        pass
+    found: dict[str, list[float]] = {}
+    for one in ids:
+        try:
+            got = collection.get(ids=[one], include=["embeddings"])
+        except InternalError:
+            continue
+        found.update(zip(got["ids"], got["embeddings"]))
+    return found
 
 
 def _report_key(doc: DocumentEntry) -> str:

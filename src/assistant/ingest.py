@@ -3,7 +3,11 @@ skipped, changed ones replaced, removed ones deleted. Re-running never duplicate
 
 Each report records the chunk settings it was built with, so an interrupted ingest
 keeps every report it finished. Reports whose vectors are missing from Chroma (a
-deleted or damaged vector store) are embedded again and reported as repaired."""
+deleted or damaged vector store) are embedded again and reported as repaired.
+
+Files are named relative to the corpus folder in citations and messages
+(`corpus.shown`); a link that leads out of it is skipped, and a report an older version
+indexed through such a link is removed."""
 
 import os
 import time
@@ -15,7 +19,7 @@ from tqdm import tqdm
 
 from .chunking import VERSION as CHUNKER_VERSION
 from .chunking import chunk_report, left_out_sentences, searchable_text, sentence_units
-from .corpus import SkippedFile, discover, file_sha256, read_report
+from .corpus import SkippedFile, discover, file_sha256, read_report, shown
 from .errors import CorpusPathError
 from .formats import reader_version
 from .index import SearchIndex
@@ -53,27 +57,36 @@ def _embed(embeddings: Embeddings, texts: list[str]) -> list[list[float]]:
     return vectors
 
 
-def display_path(path: Path) -> str:
-    """Path relative to the working directory when it lies below it, else absolute."""
-    resolved = path.resolve()
-    try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return resolved.as_posix()
-
-
-def _check_folders_still_hold_reports(index: SearchIndex, paths: list[Path], files: list[tuple[Path, str]]) -> None:
+def _check_folders_still_hold_reports(
+    index: SearchIndex, paths: list[Path], files: list[tuple[Path, str]], base: Path
+) -> None:
     """Refuse to treat an empty folder (an unmounted share, a wrong path) as every
     report in it having been deleted."""
-    for root in (p.resolve() for p in paths if p.is_dir()):
-        if any(f.resolve().is_relative_to(root) for f, _ in files):
+    for given in (p for p in paths if p.is_dir()):
+        root = given.resolve()
+        if any(f.is_relative_to(root) for f, _ in files):
             continue
         indexed = [d for d in index.documents.values() if Path(d["path"]).is_relative_to(root)]
         if indexed:
             raise CorpusPathError(
-                f"{root} holds no files, but the index has {len(indexed)} reports from it; nothing was removed. "
-                f"If they were really deleted, delete the index folder and ingest again"
+                f"{shown(given, base)} holds no files, but the index has {len(indexed)} reports from it; nothing was "
+                f"removed. If they were really deleted, delete the index folder and ingest again"
             )
+
+
+def _forget_linked(index: SearchIndex, files: list[tuple[Path, str]], skipped: list[SkippedFile]) -> list[str]:
+    """Reports an older version indexed through a link that leads out of the corpus
+    folder (under the absolute path it pointed to), now that such links are skipped."""
+    targets = [s.target for s in skipped if s.target is not None]
+    ids = {doc_id for _, doc_id in files}
+    gone = [
+        doc_id
+        for doc_id, d in index.documents.items()
+        if doc_id not in ids and Path(doc_id).is_absolute() and any(Path(d["path"]).is_relative_to(t) for t in targets)
+    ]
+    for doc_id in gone:
+        index.remove_document(doc_id)
+    return gone
 
 
 def _forget_renamed(index: SearchIndex, files: list[tuple[Path, str]], report: IngestReport) -> None:
@@ -101,24 +114,27 @@ def ingest(
     `base` (the corpus folder). A staged rebuild is committed only when it succeeded."""
     started = time.perf_counter()
     report = IngestReport()
-    files = discover(paths, base)
+    files, report.skipped = discover(paths, base)
     chunking = {"size": chunk_size, "overlap": chunk_overlap, "version": CHUNKER_VERSION}
     pending = set(index.unfinished())
     damaged = index.damaged_doc_ids()
-    _check_folders_still_hold_reports(index, paths, files)
+    _check_folders_still_hold_reports(index, paths, files, base)
     _forget_renamed(index, files, report)
+    report.removed += _forget_linked(index, files, report.skipped)
 
     def add(file: Path, doc_id: str, old: dict | None) -> bool:
         try:  # an unchanged file is known by its bytes: a PDF is not read again (~0.2 s a report)
             fresh = old and doc_id not in damaged and doc_id not in pending and old["sha256"] == file_sha256(file)
             if fresh and old["chunking"] == chunking and old.get("reader", 0) == reader_version(file):
-                if old["path"] != str(file.resolve()) or old["file"] != display_path(file):  # the corpus moved
-                    index.relocate(doc_id, str(file.resolve()), display_path(file))
+                if old["path"] != str(file.resolve()) or old["file"] != shown(file, base):  # the corpus moved
+                    index.relocate(doc_id, str(file.resolve()), shown(file, base))
                 report.unchanged.append(doc_id)
                 return True
             doc = read_report(file, doc_id)
         except (ValueError, OSError) as exc:
-            report.skipped.append(SkippedFile(file, str(exc)))
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)  # no server path
+            name = shown(file, base)
+            report.skipped.append(SkippedFile(Path(name), why.replace(str(file.resolve()), name)))
             return False
         units = sentence_units(doc.text, chunk_size)
         unit_vectors = _embed(embeddings, [u.text for u in units])
@@ -127,14 +143,14 @@ def ingest(
         left_out = left_out_sentences(doc.text, [u for u, f in zip(units, flags) if f])
         kept = [i for i, u in enumerate(units) if not any(a < u.end and u.start < b for a, b in left_out)]
         units, sentence_vectors = [units[i] for i in kept], [unit_vectors[i] for i in kept]
-        chunks = chunk_report(doc, display_path(file), chunk_size, chunk_overlap, left_out)
+        chunks = chunk_report(doc, shown(file, base), chunk_size, chunk_overlap, left_out)
         searchable = [searchable_text(c.text, c.start, c.left_out) for c in chunks]  # embedded and counted by BM25
         vectors = _embed(embeddings, searchable)
         entry = {
             "doc_id": doc_id,
             "sha256": doc.sha256,
             "path": str(file.resolve()),
-            "file": display_path(file),
+            "file": shown(file, base),
             "title": doc.title,
             "source_url": doc.source_url,
             "chunks": len(chunks),
@@ -155,7 +171,8 @@ def ingest(
     for file, doc_id in bar:
         bar.set_postfix_str(doc_id[-30:])
         if doc_id in seen:
-            report.skipped.append(SkippedFile(file, f"same document id {doc_id!r} as {seen[doc_id]}"))
+            same = f"same document id as {shown(seen[doc_id], base)}"
+            report.skipped.append(SkippedFile(Path(shown(file, base)), same))
             continue
         seen[doc_id] = file
         add(file, doc_id, index.documents.get(doc_id))
@@ -183,7 +200,7 @@ def ingest(
     if index.staged:
         if not index.documents:
             index.abandon()
-            where = ", ".join(str(p) for p in paths)
+            where = ", ".join(shown(p, base) for p in paths)
             raise CorpusPathError(f"no readable reports under {where}; the index was left as it was")
         index.commit()
     report.chunks = index.chunk_count

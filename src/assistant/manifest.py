@@ -122,21 +122,31 @@ class ReportEntries:
         self.store = store
         self.entries: dict[str, DocumentEntry] = {}
         self._fingerprint: str | None = None
+        self._done: frozenset[str] | None = None
 
     def load(self) -> "ReportEntries":
         self.entries = {entry["doc_id"]: entry for entry in self.store.load_all()}
-        self._fingerprint = None
+        self._changed()
         return self
 
     def write(self, entry: DocumentEntry) -> None:
         self.store.put(entry)
         self.entries[entry["doc_id"]] = entry
-        self._fingerprint = None
+        self._changed()
 
     def delete(self, doc_id: str) -> None:
         self.store.remove(doc_id)
         self.entries.pop(doc_id, None)
-        self._fingerprint = None
+        self._changed()
+
+    def _changed(self) -> None:
+        self._fingerprint, self._done = None, None
+
+    def done(self) -> frozenset[str]:
+        """The reports whose last write finished (cached until the entries change)."""
+        if self._done is None:
+            self._done = frozenset(d for d, e in self.entries.items() if e["state"] == "done")
+        return self._done
 
     def fingerprint(self) -> str:
         """Changes whenever a report is added, changed, re-chunked or removed (cached

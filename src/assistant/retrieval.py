@@ -96,9 +96,12 @@ class HybridRetriever(BaseRetriever):
         for cid, vec in self.index.vectors(missing).items():
             dense[cid] = float(sum(a * b for a, b in zip(vector, vec)))
         fused = fuse(lexical, dense, lexical_weight(bm25.coverage(query)), self.fusion)
-        best = sorted(fused, key=fused.get, reverse=True)[: self.top_k]
-        chunks = self.index.chunks.get_many(best)  # a chunk an ingest just removed is skipped, not an error
-        return [Scored(chunks[c], fused[c], lexical.get(c, 0.0), dense.get(c, 0.0)) for c in best if c in chunks]
+        served = self.index.served  # reports whose write finished, as this process last read them
+        ranked = [c for c in sorted(fused, key=fused.get, reverse=True) if c.rsplit("#", 1)[0] in served]
+        # another process's ingest may have removed some from Chroma since: skipped, the next ones taken
+        chunks = self.index.chunks.get_many(ranked[: self.top_k * 2])
+        best = [c for c in ranked[: self.top_k * 2] if c in chunks and chunks[c].doc_id in served][: self.top_k]
+        return [Scored(chunks[c], fused[c], lexical.get(c, 0.0), dense.get(c, 0.0)) for c in best]
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun | None = None
