@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .answering import Answerer, Draft, ExtractiveAnswerer
 from .answers import Answer
+from .background import LowPriorityWorker
 from .catalog import catalog_for
 from .chain import build_chain, cite, to_passages
 from .corpus import check_paths
@@ -41,6 +42,7 @@ class Assistant:
         self._chain = None
         self._chat_model = None
         self._lock = threading.RLock()  # lazily built state is built once, whichever thread asks first
+        self._ingests = LowPriorityWorker()
 
     @property
     def index(self) -> SearchIndex:
@@ -87,9 +89,14 @@ class Assistant:
             return self._chat_model
 
     def ingest(self, paths: list[Path] | None = None, rebuild: bool = False, progress: bool = False) -> IngestReport:
-        """Bring the index up to date with the reports under `paths` (default: corpus_dir)."""
+        """Bring the index up to date with the reports under `paths` (default: corpus_dir).
+        The work runs on the assistant's ingest thread, at a lower CPU priority than the
+        questions this process answers meanwhile (`background.py`); this call waits for it."""
         paths = [Path(p) for p in paths] if paths else [self.settings.corpus_dir]
         check_paths(paths, self.settings.corpus_dir)  # before the index is touched
+        return self._ingests.run(lambda: self._ingest(paths, rebuild, progress))
+
+    def _ingest(self, paths: list[Path], rebuild: bool, progress: bool) -> IngestReport:
         dimension = len(self.embeddings.embed_query("dimension probe"))
         settings = self.settings
         catalog = catalog_for(settings.index_dir, settings.chroma_url)

@@ -26,7 +26,7 @@ from .index import SearchIndex
 from .planted import EMBEDDING as PLANTED_EMBEDDING
 from .planted import classifier
 
-EMBED_BATCH = 32  # bench/embed_throughput.py: 2 threads, batch 16-64 all within 4% (about 19 chunks/s)
+EMBED_BATCH = 16  # bench/embed_throughput.py: batch 16-64 within 4% (19 chunks/s); a question waits for one batch
 
 
 @dataclass

@@ -1,10 +1,40 @@
-"""While a report is embedded, a question waits for the batch being embedded, not for
-every batch queued behind it."""
+"""Questions keep their latency while a report is indexed: ingest work runs on a thread
+of its own at a lower CPU priority, and in the encoder a question waits for the batch
+being embedded, not for every batch queued behind it (latency: bench/ingest_load.py)."""
 
+import contextvars
+import os
 import threading
 import time
 
+import pytest
+
+from assistant.background import NICENESS, LowPriorityWorker
 from assistant.embeddings import QuestionsFirst
+
+REQUEST = contextvars.ContextVar("request", default=None)
+
+
+def test_ingest_work_runs_niced_on_its_own_thread_in_the_callers_context():
+    worker = LowPriorityWorker()
+    REQUEST.set("upload 7")  # Gradio's progress bar finds its request through the context
+
+    def job() -> tuple[int, int, str | None]:
+        tid = threading.get_native_id()
+        return tid, os.getpriority(os.PRIO_PROCESS, tid), REQUEST.get()
+
+    tid, nice, seen = worker.run(job)
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert tid != threading.get_native_id() and nice == min(19, mine + NICENESS) and seen == "upload 7"
+    assert worker.run(job)[0] == tid  # one thread, reused
+
+
+def test_a_failed_ingest_raises_in_the_caller():
+    def job() -> None:
+        raise ValueError("too large")
+
+    with pytest.raises(ValueError, match="too large"):
+        LowPriorityWorker().run(job)
 
 
 def _waiter(turns: QuestionsFirst, question: bool, order: list[str], name: str) -> threading.Thread:
