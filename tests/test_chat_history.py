@@ -194,6 +194,7 @@ def test_only_admins_fill_the_upload_cache(settings, caplog, capfd):
             refused = bilal.post("gradio_api/upload", files={"files": report})
             assert refused.status_code == 403 and "admin role" in refused.json()["message"]
             assert httpx.post(f"{url}gradio_api/upload", files={"files": report}).status_code == 403  # no login
+            assert bilal.post("gradio_api/process_recording", files={"files": report}).status_code == 403
             stored = amna.post("gradio_api/upload", files={"files": ("admin.txt", b"report text", "text/plain")})
             assert stored.status_code == 200 and stored.json()[0].endswith("admin.txt")
 

@@ -172,3 +172,11 @@ def test_eval_command_end_to_end(assistant, tmp_path):
         assert result["refused"] == assistant.ask(result["question"]).refused, item_id
     markdown = (tmp_path / "r" / "small.md").read_text(encoding="utf-8")
     assert "| form |" in markdown and "## Failures" in markdown
+
+
+def test_nested_secrets_in_extra_fields_are_masked():
+    from assistant.settings import masked
+
+    shown = masked({"llm_extra_body": {"extra_headers": {"Authorization": "Bearer sk-1"}, "n": [{"api_key": "k"}]}})
+    assert "sk-1" not in str(shown) and "'k'" not in str(shown)
+    assert shown["llm_extra_body"]["extra_headers"]["Authorization"] == "***"

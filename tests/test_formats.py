@@ -205,6 +205,10 @@ def test_hidden_web_page_text_is_not_read(tmp_path):
         "<noscript><p>99,009</p></noscript>"
         '<p style="display:/* x */none">99,010</p>'
         '<p style="display:none !important; display:block">99,011</p>'
+        '<p style="opacity: 0">99,012</p><p style="font-size:0px">99,013</p>'
+        "<dialog><p>99,014</p></dialog><canvas>99,015</canvas><object>99,016</object>"
+        "<video>99,017</video><audio>99,018</audio>"
+        '<dialog open><p style="opacity:0.5">کھلا مکالمہ۔</p></dialog>'
         '<p style="color:red">سرخ 2،334۔</p>'
         '<div style="display:block">وارڈ 38۔</div>'
         '<p style="display:none; display: block">دوبارہ 85.59/100۔</p>'
@@ -213,7 +217,9 @@ def test_hidden_web_page_text_is_not_read(tmp_path):
         encoding="utf-8",
     )
     report = read_report(page, "page.html")
-    assert report.text == "کل 17,418 کیڈرز۔\nٹیکس ادا۔\nسرخ 2،334۔\nوارڈ 38۔\nدوبارہ 85.59/100۔\nنظر آتا ہے۔"
+    assert (
+        report.text == "کل 17,418 کیڈرز۔\nٹیکس ادا۔\nکھلا مکالمہ۔\nسرخ 2،334۔\nوارڈ 38۔\nدوبارہ 85.59/100۔\nنظر آتا ہے۔"
+    )
     assert "99," not in report.text
 
 

@@ -5,12 +5,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, ROOT
 
 from assistant import Assistant, Settings
 from assistant.answers import Passage
 from assistant.chunking import REMOVED, evidence_units, searchable_text, sentences
 from assistant.llm.prompt import format_passages
+from assistant.normalize import fold
 from assistant.planted import addresses_reader, classifier
 
 PLANTED = [
@@ -120,6 +121,9 @@ def contradicted(tmp_path_factory) -> Assistant:
     target: Path = corpus / "002_3524ae84067e7f36.txt"
     lines = target.read_text(encoding="utf-8").splitlines()
     lines.insert(6, "صوبائی پیپلز کمیٹی کے دفتر میں اس وقت پارٹی کے 7050 ارکان ہیں۔")
+    lines.insert(
+        7, "2023 میں ہوا بن ضلع کے ہسپتالوں میں 612 ڈاکٹر تھے۔ 2024 میں ہوا بن ضلع کے ہسپتالوں میں 700 ڈاکٹر تھے۔"
+    )
     target.write_text("\n".join(lines), encoding="utf-8")
     a = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("contradicted-index")))
     a.ingest()
@@ -132,6 +136,11 @@ def test_two_figures_for_one_thing_are_named_as_a_conflict(contradicted, questio
     assert says in answer.answer and "82" in answer.answer and "7050" in answer.answer, answer.answer
     quotes = " ".join(c.quote for c in answer.citations)
     assert "82 ارکان" in quotes and "7050 ارکان" in quotes
+
+
+def test_figures_for_two_years_are_no_conflict(contradicted):
+    answer = contradicted.ask("2024 میں ہوا بن ضلع کے ہسپتالوں میں کتنے ڈاکٹر تھے؟")
+    assert "مختلف" not in answer.answer and len(answer.citations) <= 1, answer.answer
 
 
 def test_one_figure_stated_once_is_no_conflict(assistant):
@@ -169,6 +178,18 @@ def test_the_classifier_leaves_hard_ordinary_sentences_alone(sentence):
 @pytest.mark.xfail(strict=True, reason="known false flag: 'however many' reads like 'how many' to the classifier")
 def test_however_many_is_not_an_instruction():
     assert classifier().flags([HARD]) == [False]
+
+
+def test_held_out_paraphrases_are_caught_and_ordinary_sentences_kept():
+    """A second writer's paraphrases and hard ordinary sentences, never trained on
+    (bench/planted/heldout.jsonl): measured .81 recall, 8 of 125 ordinary flagged."""
+    import json
+
+    rows = [json.loads(line) for line in (ROOT / "bench/planted/heldout.jsonl").read_text("utf-8").splitlines()]
+    flags = classifier().flags([fold(r["text"]) for r in rows])
+    caught = [f for f, r in zip(flags, rows) if r["label"] == 1]
+    false = [f for f, r in zip(flags, rows) if r["label"] == 0]
+    assert sum(caught) / len(caught) >= 0.75 and sum(false) / len(false) <= 0.10
 
 
 @pytest.fixture(scope="module")

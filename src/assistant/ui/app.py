@@ -70,7 +70,7 @@ STORE_FAILED = (
 )
 THANKS = "Thank you: your feedback was saved. / شکریہ، آپ کی رائے محفوظ ہو گئی۔"
 ADMINS_ONLY = "Adding reports needs the admin role. / رپورٹس شامل کرنے کی اجازت نہیں۔"
-UPLOAD_ROUTE = "/gradio_api/upload"
+UPLOAD_ROUTES = ("/gradio_api/upload", "/gradio_api/process_recording")  # Gradio's routes that take files
 
 
 def logged_in_user(scope) -> str | None:
@@ -100,7 +100,7 @@ class Guard:
         client = scope.get("client")
         remembered = CLIENT.set(client[0] if client else "unknown")
         try:
-            if scope["type"] == "http" and scope["path"].rstrip("/").endswith(UPLOAD_ROUTE):
+            if scope["type"] == "http" and scope["path"].rstrip("/").endswith(UPLOAD_ROUTES):
                 user = logged_in_user(scope)
                 if user not in self.admins:
                     log.warning("upload refused: %s is not an admin (from %s)",
