@@ -8,9 +8,9 @@ Only what a browser shows is read: an element hidden by its inline style
 `opacity:0`, `font-size:0`; the last declaration of a property counts, unless an earlier
 one is `!important`), by the `hidden` attribute or by `aria-hidden="true"` is left out
 with everything inside it, as are a closed <dialog>, the fallback text of <canvas>,
-<object>, <video> and <audio>, <template> and <noscript> (shown only where scripts are off; a saved page's scripts do not run here,
-but what it says is fallback, not the report). Style sheets (<style> rules, classes)
-are not evaluated."""
+<object>, <video> and <audio>, <template> and <noscript> (shown only where scripts are
+off; a saved page's scripts do not run here, but what it says is fallback, not the report).
+Style sheets (<style> rules, classes) are not evaluated."""
 
 import re
 from pathlib import Path
