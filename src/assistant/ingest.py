@@ -26,7 +26,7 @@ from .index import SearchIndex
 from .planted import EMBEDDING as PLANTED_EMBEDDING
 from .planted import classifier
 
-EMBED_BATCH = 16  # bench/embed_throughput.py: batch 16-64 within 4% (19 chunks/s); a question waits for one batch
+EMBED_BATCH = 8  # a question waits for one batch: /api/ask p95 while a large report is indexed (bench/ingest_load.py)
 
 
 @dataclass
