@@ -206,6 +206,7 @@ def test_only_admins_fill_the_upload_cache(settings, caplog, capfd):
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("assistant")]
     assert lines == ["upload refused: 'bilal' is not an admin (from 127.0.0.1)",
                      "upload refused: no login is not an admin (from 127.0.0.1)",
+                     "upload refused: 'bilal' is not an admin (from 127.0.0.1)",  # the recording route
                      "add_reports refused: 'bilal' is not an admin"], lines  # fmt: skip
     printed = capfd.readouterr()
     assert "Traceback" not in printed.out + printed.err and USERS["bilal"] not in printed.out + printed.err
