@@ -56,15 +56,13 @@ def presentation_forms(text: str) -> str:
 @pytest.mark.parametrize("sentence", INSTRUCTIONS)
 def test_disguised_english_instructions_read_as_themselves(disguise, sentence):
     disguised = disguise(sentence)
-    assert not addresses_reader(disguised)  # the pattern alone is fooled by the raw characters
-    assert fold(disguised) == sentence
+    assert disguised != sentence and fold(disguised) == sentence
     assert addresses_reader(fold(disguised))
 
 
 def test_presentation_forms_fold_to_letters():
     drawn = presentation_forms(URDU_INSTRUCTION)
-    assert drawn != URDU_INSTRUCTION and not addresses_reader(drawn)
-    assert fold(drawn) == URDU_INSTRUCTION
+    assert drawn != URDU_INSTRUCTION and fold(drawn) == URDU_INSTRUCTION
 
 
 def test_fold_keeps_what_a_reader_sees():
