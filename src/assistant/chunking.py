@@ -95,7 +95,12 @@ def evidence_units(
 
 
 def _is_left_out(sentence: Span, left_out: tuple[tuple[int, int], ...] | list) -> bool:
-    return addresses_reader(sentence.text) or any(a < sentence.end and sentence.start < b for a, b in left_out)
+    return addresses_reader(sentence.text) or overlaps(sentence, left_out)
+
+
+def overlaps(span: Span, left_out: tuple[tuple[int, int], ...] | list) -> bool:
+    """Whether `span` shares a character with any of the (start, end) spans."""
+    return any(a < span.end and span.start < b for a, b in left_out)
 
 
 def left_out_sentences(text: str, flagged: list[Span]) -> tuple[tuple[int, int], ...]:

@@ -18,7 +18,7 @@ from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from .chunking import VERSION as CHUNKER_VERSION
-from .chunking import chunk_report, left_out_sentences, searchable_text, sentence_units
+from .chunking import chunk_report, left_out_sentences, overlaps, searchable_text, sentence_units
 from .corpus import SkippedFile, discover, file_sha256, read_report, shown
 from .errors import CorpusPathError
 from .formats import reader_version
@@ -141,7 +141,7 @@ def ingest(
         e5 = unit_vectors if index.embedding == PLANTED_EMBEDDING else None  # the classifier's own vectors
         flags = classifier().flags([u.text for u in units], e5)
         left_out = left_out_sentences(doc.text, [u for u, f in zip(units, flags) if f])
-        kept = [i for i, u in enumerate(units) if not any(a < u.end and u.start < b for a, b in left_out)]
+        kept = [i for i, u in enumerate(units) if not overlaps(u, left_out)]
         units, sentence_vectors = [units[i] for i in kept], [unit_vectors[i] for i in kept]
         chunks = chunk_report(doc, shown(file, base), chunk_size, chunk_overlap, left_out)
         searchable = [searchable_text(c.text, c.start, c.left_out) for c in chunks]  # embedded and counted by BM25
