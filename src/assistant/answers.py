@@ -68,7 +68,9 @@ class Answer(BaseModel):
         0.0,
         description="The reader's probability that the reports answer the question (0-1); refused below the threshold.",
     )
-    answerer: str = Field("extractive", description="'extractive', 'llm' or 'extractive (fallback)'.")
+    answerer: str = Field(
+        "extractive", description="'extractive', 'llm', 'extractive (fallback)' or 'small talk' (a greeting's reply)."
+    )
     grounding: GroundingReport | None = Field(None, description="Set for LLM answers.")
     retrieve_ms: float = Field(0.0, description="Milliseconds spent retrieving passages.")
     answer_ms: float = Field(0.0, description="Milliseconds spent writing the answer from them.")

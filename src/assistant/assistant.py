@@ -18,9 +18,12 @@ from .errors import IndexEmptyError
 from .followup import is_followup, is_rewrite_of, rewrite_followup, validated_previous
 from .index import SearchIndex
 from .ingest import IngestReport, ingest
+from .normalize import language
 from .questions import check_question
 from .retrieval import HybridRetriever
 from .settings import Settings
+from .smalltalk import small_talk_reply
+from .token_states import TokenStateStore, store_for
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class Assistant:
         self._index: SearchIndex | None = None
         self._chain = None
         self._chat_model = None
+        self._token_states: TokenStateStore | None = None
         self._lock = threading.RLock()  # lazily built state is built once, whichever thread asks first
         self._ingests = LowPriorityWorker()
 
@@ -70,13 +74,26 @@ class Assistant:
 
     def _make_answerer(self, index: SearchIndex) -> Answerer:
         extractive = ExtractiveAnswerer(
-            lambda: index, self.embeddings, self.settings.chunk_size, min_probability=self.settings.min_evidence
+            lambda: index,
+            self.embeddings,
+            self.settings.chunk_size,
+            min_probability=self.settings.min_evidence,
+            tokens=self.token_states,
         )
         if self.settings.answerer == "extractive":
             return extractive
         from .llm import LLMAnswerer
 
         return LLMAnswerer(self.settings, self.chat_model, extractive if self.settings.llm_fallback else None)
+
+    @property
+    def token_states(self) -> TokenStateStore | None:
+        """The sentence token states beside the index (None when token matching is off
+        or torch is not installed: the reader then answers without it)."""
+        with self._lock:
+            if self._token_states is None and self.settings.token_matching:
+                self._token_states = store_for(self.settings.index_dir)
+            return self._token_states
 
     @property
     def chat_model(self):
@@ -113,6 +130,7 @@ class Assistant:
                     settings.chunk_size,
                     settings.chunk_overlap,
                     progress,
+                    self.token_states,
                 )
             finally:  # what it finished is live, also when it failed: servers reload once
                 index.publish()
@@ -120,13 +138,21 @@ class Assistant:
         return report
 
     def ask(self, question: str) -> Answer:
-        """Answer from the reports only; `Answer.refused` is True when they do not say."""
-        return self.chain.invoke({"question": self.check_question(question)})
+        """Answer from the reports only; `Answer.refused` is True when they do not say
+        (and for small talk, which gets a short reply saying what the assistant does)."""
+        question = self.check_question(question)
+        if (reply := small_talk(question)) is not None:
+            return reply
+        return self.chain.invoke({"question": question})
 
     def stream(self, question: str) -> Iterator[str | Answer]:
         """Yield the answer text in pieces as it is written, then the full `Answer` last
         (the same object `ask` returns; an LLM answer may still fall back after streaming)."""
         question = self.check_question(question)
+        if (reply := small_talk(question)) is not None:
+            yield reply.answer
+            yield reply
+            return
         self.chain  # noqa: B018 - opens the index (and says so when it is empty)
         started = time.perf_counter()
         passages = to_passages(self.retriever.invoke(question))
@@ -178,3 +204,11 @@ class Assistant:
     def check_question(self, question: object) -> str:
         """The question, trimmed; InvalidQuestionError says what is wrong with it."""
         return check_question(question, self.settings.max_question_chars)
+
+
+def small_talk(question: str) -> Answer | None:
+    """A greeting, thanks or question about the assistant: its short reply, no citation."""
+    lang = language(question)
+    reply = small_talk_reply(question, lang)
+    return None if reply is None else Answer(question=question, language=lang, answer=reply, refused=True,
+                                              answerer="small talk")  # fmt: skip

@@ -25,6 +25,7 @@ from .formats import reader_version
 from .index import SearchIndex
 from .planted import EMBEDDING as PLANTED_EMBEDDING
 from .planted import classifier
+from .token_states import TokenStateStore
 
 EMBED_BATCH = 8  # a question waits for one batch: /api/ask p95 while a large report is indexed (bench/ingest_load.py)
 
@@ -109,9 +110,11 @@ def ingest(
     chunk_size: int,
     chunk_overlap: int,
     progress: bool = True,
+    tokens: TokenStateStore | None = None,
 ) -> IngestReport:
     """Bring `index` up to date with the reports under `paths`; doc ids are relative to
-    `base` (the corpus folder). A staged rebuild is committed only when it succeeded."""
+    `base` (the corpus folder). A staged rebuild is committed only when it succeeded.
+    With `tokens`, each report's sentences get their token states (`token_states.py`)."""
     started = time.perf_counter()
     report = IngestReport()
     files, report.skipped = discover(paths, base)
@@ -159,6 +162,8 @@ def ingest(
             "state": "done",
             "reader": reader_version(file),
         }
+        if tokens is not None:  # before the report is served, so its first question finds them
+            tokens.warm([doc.title, *(u.text for u in units)])
         index.replace_document(entry, chunks, searchable, vectors, units, sentence_vectors)
         if doc_id in damaged and old and old["sha256"] == doc.sha256:
             report.repaired.append(doc_id)

@@ -1,4 +1,5 @@
-"""BM25 over normalised tokens (English query words bridged to Urdu, see glossary.py),
+"""BM25 over normalised tokens (an English question word matches only Latin text in a
+report: English reaches the Urdu reports through the encoder, not a word list),
 kept by the bm25s library: sparse matrices, saved beside the manifest, the score
 matrices loaded memory-mapped, so opening an index does not re-read the corpus and a question scores
 the whole corpus in vectorised code. Our tokeniser and normaliser do the tokenising;
@@ -26,8 +27,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from .glossary import bridged
 from .normalize import content_tokens, tokens
+from .place_names import urdu_skeleton
 
 K1, B = 1.4, 0.75
 IDS = "chunk_ids.json"
@@ -36,14 +37,14 @@ log = logging.getLogger(__name__)
 
 
 def query_groups(query: str) -> list[list[str]]:
-    """The query's content words, each as its group of alternatives: an English word
-    with the Urdu words the glossary bridges it to, an Urdu word alone."""
+    """The query's content words, each as its group of alternatives (one word each: the
+    groups are kept for callers that count a word matched by any of its forms)."""
     seen: set[str] = set()
     groups = []
     for t in content_tokens(query):
         if t not in seen:
             seen.add(t)
-            groups.append(bridged(t) if t.isascii() else [t])
+            groups.append([t])
     return groups
 
 
@@ -80,6 +81,7 @@ class LexicalIndex:
         n = self._live
         self.max_idf = _idf(n, 0) if n else 1.0
         self._reports: dict[str, frozenset[str]] = {}  # token -> reports using it (see reports_with)
+        self._skeletons: dict[str, list[str]] | None = None  # consonant skeleton -> Urdu tokens (reports_naming)
 
     @classmethod
     def build(
@@ -201,6 +203,27 @@ class LexicalIndex:
                 )
             self._reports[token] = found
         return self._reports[token]
+
+    def _chunks_with(self, token: str) -> set[str]:
+        at = self._vocab.get(token)
+        if at is None or at >= len(self._df):
+            return set()
+        indptr, indices = self._model.scores["indptr"], self._model.scores["indices"]
+        return {cid for i in indices[indptr[at] : indptr[at + 1]] if i < len(self._ids) and (cid := self._ids[i])}
+
+    def reports_naming(self, skeletons: tuple[str, ...]) -> frozenset[str]:
+        """The reports with a chunk that has, for each consonant skeleton of a Latin
+        place name (`place_names.py`), an Urdu word with that skeleton."""
+        if self._skeletons is None:
+            self._skeletons = {}
+            for token in self._vocab:
+                if not token.isascii():
+                    self._skeletons.setdefault(urdu_skeleton(token), []).append(token)
+        chunks: set[str] | None = None
+        for skeleton in skeletons:
+            having = set().union(*(self._chunks_with(t) for t in self._skeletons.get(skeleton, [])))
+            chunks = having if chunks is None else chunks & having
+        return frozenset(cid.rsplit("#", 1)[0] for cid in chunks or ())
 
     def idf(self, token: str) -> float:
         """Rarity of a token; a token the corpus never uses counts as the rarest."""

@@ -7,8 +7,8 @@ search is the other way round. RRF gives both lists equal say whatever the query
 blind list drags good results down. The `hybrid` fusion instead weighs each list by how
 much it can see, from the query's *lexical coverage*: the IDF-weighted share of its
 content words that occur in the corpus at all (1.0 for an Urdu question in the reports'
-vocabulary, in between for a paraphrase or for an English one, whose words reach the
-corpus only through the glossary bridge). The BM25 weight is
+vocabulary, in between for a paraphrase, near 0 for an English one, which reaches the
+Urdu reports through the dense side). The BM25 weight is
 0.5 x coverage squared: equal say at full coverage, fading fast as coverage drops.
 Scores are normalised per query (BM25 by its maximum, cosine min-max over the
 candidates) before they are combined."""

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     fusion: Literal["hybrid", "rrf", "bm25", "dense"] = Field(
         "hybrid", description="How lexical and dense results are combined (see retrieval.py)."
     )
+    token_matching: bool = Field(
+        True,
+        description="Match questions to sentences token by token (late interaction over the bundled e5 weights, "
+        "needs torch: the [st] extra). Off, or without torch, the reader uses its other features.",
+    )
     answerer: Literal["extractive", "llm"] = Field(
         "extractive", description="Who writes answers: the extractive answerer (no model) or an LLM."
     )

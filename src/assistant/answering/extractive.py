@@ -10,19 +10,31 @@ vectors (embedded once at ingest) and candidate spans (`spans.py`) -> features
 best sentence's probability of holding the answer is below the fitted threshold."""
 
 import logging
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from ..answers import REFUSALS, Passage
 from ..chunking import evidence_units, sentence_id
 from ..index import SearchIndex
 from ..normalize import content_tokens, figures
+from ..token_encoder import TokenStates
+from ..token_states import TokenStateStore
 from .base import Answerer, Draft, Evidence
-from .features import SentenceCandidate, answer_features, sentence_features, span_features
-from .question import Question, analyze
+from .features import (
+    Row,
+    SentenceCandidate,
+    answer_features,
+    sentence_features,
+    span_features,
+    span_token_features,
+    token_features,
+)
+from .question import Question, analyze, question_parts
 from .scorer import ReaderScorer
 from .spans import Candidate, candidates
 
@@ -46,9 +58,11 @@ class Reading:
 
     question: Question
     sentences: list[SentenceCandidate]
-    sentence_rows: list[list[float]]
+    sentence_rows: list[Row]
     sentence_probs: list[float]
     spans: list[list[Candidate]]  # candidate spans per sentence
+    question_tokens: np.ndarray | None = None  # with token matching: the question's token states
+    sentence_tokens: list[TokenStates] | None = None  # ... and each sentence's, with their character spans
 
 
 class ExtractiveAnswerer(Answerer):
@@ -61,12 +75,14 @@ class ExtractiveAnswerer(Answerer):
         chunk_size: int,
         scorer: ReaderScorer | None = None,
         min_probability: float | None = None,
+        tokens: TokenStateStore | None = None,
     ) -> None:
         self._index = index
         self._embeddings = embeddings
         self._chunk_size = chunk_size
         self._scorer = scorer
         self._min_probability = min_probability
+        self.tokens = tokens  # token matching (late interaction); None: the reader's other features only
         self._lock = threading.Lock()
 
     @property
@@ -74,7 +90,7 @@ class ExtractiveAnswerer(Answerer):
         """The fitted scorer, loaded on first use."""
         with self._lock:
             if self._scorer is None:
-                self._scorer = ReaderScorer.load()
+                self._scorer = ReaderScorer.load(embedding=self._index().embedding, tokens=self.tokens is not None)
             return self._scorer
 
     @property
@@ -86,12 +102,14 @@ class ExtractiveAnswerer(Answerer):
         refusal = Draft(REFUSALS[reading.question.language], refused=True)
         if not reading.sentences:
             return refusal
-        ranked = sorted(range(len(reading.sentences)), key=reading.sentence_probs.__getitem__, reverse=True)
+        ranked = _ranked(reading)
         chosen, short, span_p = self._short_answer(reading, ranked[:SPAN_SENTENCES])
         answerable = self.answerable(reading, ranked[0], span_p)
         refusal.score = answerable
         if answerable < self.min_probability:
             return refusal
+        if len(parts := question_parts(question)) > 1:
+            return self._answer_parts(reading, parts, passages, answerable)
         sentence = reading.sentences[chosen]
         evidence = [Evidence(sentence.passage, sentence.span.start, sentence.span.end, sentence.span.text)]
         rival = self._contradiction(reading, ranked, chosen, short)
@@ -101,6 +119,33 @@ class ExtractiveAnswerer(Answerer):
             evidence.append(Evidence(other.passage, other.span.start, other.span.end, other.span.text))
             return Draft(CONFLICT[reading.question.language].format(short, figure), evidence, score=answerable)
         return Draft(short, evidence, refused=False, score=answerable)
+
+    def _answer_parts(self, whole: Reading, parts: list[str], passages: list[Passage], answerable: float) -> Draft:
+        """A question that asks several things: each part read on its own (its kind, what
+        it counts, its words), its sentence weighed with the whole question's, and
+        answered with its own span and citation, in the order asked. Parts answered in
+        one sentence are answered by the stretch of it from the first to the last (still
+        one verbatim quote); otherwise the parts' quotes are joined."""
+        found: list[tuple[int, int, int]] = []  # (sentence, start, end) of each part's answer
+        for part in parts:
+            reading = self.read(part, passages)
+            if not reading.sentences:
+                continue
+            reading.sentence_probs = [math.sqrt(p * w) for p, w in zip(reading.sentence_probs, whole.sentence_probs)]
+            chosen, short, _ = self._short_answer(reading, _ranked(reading)[:SPAN_SENTENCES])
+            start = max(0, reading.sentences[chosen].span.text.find(short))
+            if (chosen, start, start + len(short)) not in found:
+                found.append((chosen, start, start + len(short)))
+        sentences = list(dict.fromkeys(i for i, _, _ in found))
+        if len(sentences) == 1:
+            found = [(sentences[0], min(a for _, a, _ in found), max(b for _, _, b in found))]
+        joiner = "؛ " if whole.question.language == "ur" else "; "
+        answer = joiner.join(whole.sentences[i].span.text[a:b] for i, a, b in found)
+        evidence = []
+        for i in sentences:
+            s = whole.sentences[i]
+            evidence.append(Evidence(s.passage, s.span.start, s.span.end, s.span.text))
+        return Draft(answer, evidence, refused=False, score=answerable)
 
     def _contradiction(self, reading: Reading, ranked: list[int], chosen: int, short: str) -> tuple[int, str] | None:
         """Another statement of the same report that says the same thing with another
@@ -150,13 +195,49 @@ class ExtractiveAnswerer(Answerer):
         qvec = self._embeddings.embed_query(question)
         svecs = self._sentence_vectors(index, sentences)
         rows = sentence_features(q, sentences, qvec, svecs, [p.score for p in passages], index.bm25, spans)
-        probs = [self.scorer.sentence.probability(r) for r in rows]
-        return Reading(q, sentences, rows, probs, spans)
+        reading = Reading(q, sentences, rows, [], spans)
+        if self.tokens is not None:
+            for row, extra in zip(rows, self._token_rows(reading, passages)):
+                row.update(extra)
+        reading.sentence_probs = [self.scorer.sentence.probability(r) for r in rows]
+        return reading
 
-    def span_probabilities(self, reading: Reading, i: int) -> list[float]:
+    def _token_rows(self, reading: Reading, passages: list[Passage]) -> list[Row]:
+        """Late-interaction features: the question's token states (encoded now) against
+        the stored ones of each sentence, its context and its passage with the title.
+        Keeps the question's and the sentences' states on `reading` for the spans."""
+        question, sentences = reading.question.text, reading.sentences
+        q = self.tokens.encoder.encode([question], "query")[0]
+        words = np.array([any(ch.isalnum() for ch in question[a:b]) for a, b in q.offsets], dtype=bool)
+        qv = q.vectors[words] if words.any() else q.vectors
+        texts = [s.span.text for s in sentences] + [p.title for p in passages[:READ_PASSAGES]]
+        found = dict(zip(texts, self.tokens.states(texts)))
+        states = {text: found[text].vectors for text in texts}
+        by_passage: dict[int, list[np.ndarray]] = {}
+        for s in sentences:
+            by_passage.setdefault(s.passage, []).append(states[s.span.text])
+        whole = {i: np.vstack([states[passages[i].title], *parts]) for i, parts in by_passage.items()}
+        contexts = []
+        for k, s in enumerate(sentences):
+            before = [t for t in sentences[max(0, k - CONTEXT_SENTENCES) : k] if t.passage == s.passage]
+            contexts.append(np.vstack([states[t.span.text] for t in [*before, s]]))
+        reading.question_tokens = qv
+        reading.sentence_tokens = [found[s.span.text] for s in sentences]
+        return token_features(qv, [states[s.span.text] for s in sentences], contexts,
+                              [whole[s.passage] for s in sentences])  # fmt: skip
+
+    def span_rows(self, reading: Reading, i: int) -> list[Row]:
+        """The features of each candidate span of sentence `i`."""
         text = reading.sentences[i].span.text
         rows = span_features(reading.question, text, reading.spans[i], self._index().bm25.idf)
-        return [self.scorer.span.probability(r) for r in rows]
+        if reading.question_tokens is not None and reading.sentence_tokens is not None:
+            extra = span_token_features(reading.question_tokens, reading.sentence_tokens[i], reading.spans[i], text)
+            for row, more in zip(rows, extra):
+                row.update(more)
+        return rows
+
+    def span_probabilities(self, reading: Reading, i: int) -> list[float]:
+        return [self.scorer.span.probability(r) for r in self.span_rows(reading, i)]
 
     # --- steps -------------------------------------------------------------------
     def _sentences(self, passages: list[Passage]) -> list[SentenceCandidate]:
@@ -211,6 +292,11 @@ class ExtractiveAnswerer(Answerer):
             first, last = min(spans[k].start for k in order), max(spans[k].end for k in order)
             return i, reading.sentences[i].span.text[first:last], span_p
         return i, spans[order[0]].text, span_p
+
+
+def _ranked(reading: Reading) -> list[int]:
+    """The sentences, most likely to hold the answer first."""
+    return sorted(range(len(reading.sentences)), key=reading.sentence_probs.__getitem__, reverse=True)
 
 
 def _wording(text: str) -> set[str]:

@@ -5,9 +5,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..glossary import ENGLISH_WORDS, PLACE_WORDS, bridged
 from ..lexical import query_terms
 from ..normalize import STOPWORDS, figures, language, normalize, tokens
+from ..place_names import latin_places
 
 Kind = Literal["count", "date", "year", "person", "place", "organisation", "rank", "which", "other"]
 
@@ -65,11 +65,12 @@ class Question:
     text: str
     language: Literal["ur", "en"]
     kind: Kind
-    terms: list[str]  # normalised content tokens, English ones bridged to Urdu
+    terms: list[str]  # normalised content tokens
     figures: list[str]  # figures the question names (years, counts), normalised
     counted: list[str] = field(default_factory=list)  # what each "how many" counts
     wants_percentage: bool = False
     places: list[list[list[str]]] = field(default_factory=list)  # each named place: its words' token alternatives
+    latin_places: list[tuple[str, ...]] = field(default_factory=list)  # Latin place names as consonant skeletons
 
     compound: bool = False  # asks two different things ("who ... and how many ...")
 
@@ -110,13 +111,40 @@ def is_compound(text: str) -> bool:
     return len(asked) >= 2 or bool(_SEVERAL.search(text) and _ASKING.search(text))
 
 
-_NAMED_BEFORE_HEAD = re.compile(r"((?:[A-Z][a-z]+[ -]){1,4})(?i:province|provincial|district|commune|city|town|ward)\b")
-_NAMED_AFTER_IN = re.compile(r"\b(?i:in|of|at) ((?:[A-Z][a-z]+[ -]?){1,3})")
+_WH = r"\b(?:how many|how much|who|whom|whose|when|where|which|what)\b"
+_UR_WH = r"(?<!\w)(?:کتن[ےیا]|کون|کس|کن|کب|کہاں|کیا(?= ہ[ےیو]| تھ))(?!\w)"
+_ASKS = re.compile(f"{_WH}|{_UR_WH}", re.I)
+_PART_BREAK = re.compile(r"\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*،?\s+اور\s+|\s*،\s*", re.I)
+_LEADING_WH = re.compile(rf"^\s*(?:how many|how much)\s+\S+\s*|^\s*{_WH}\s*|^\s*کتن[ےیا]\s+\S+\s*|^\s*{_UR_WH}\s*",
+                         re.I)  # fmt: skip
+
+
+def question_parts(text: str) -> list[str]:
+    """The questions a question asks, each as a question of its own: "how many X and how
+    many Y", "who chaired it, and when", "کتنے ... اور کتنے ...". The question is cut at
+    `and` / `اور` / commas, and a piece that asks nothing ("In Lai Chau,", "commune and
+    ward") stays with its neighbour. A part that is only a question word and its noun
+    ("When and where was it held", "کتنی ضلعی اور کتنی کمیون ... ختم کی گئیں") takes the
+    words the last part asks them about."""
+    cuts = [0, *(x for m in _PART_BREAK.finditer(text) for x in (m.start(), m.end())), len(text)]
+    parts: list[list[int]] = []
+    for start, end in zip(cuts[::2], cuts[1::2]):
+        if _ASKS.search(text[start:end]):
+            parts.append([start if parts else 0, end])  # words before the first part start it
+        elif parts:
+            parts[-1][1] = end  # words that ask nothing finish the part before them
+    if len(parts) < 2:
+        return [text]
+    texts = [text[a:b].strip(" ،,") for a, b in parts]
+    shared = _LEADING_WH.sub("", texts[-1], count=1)
+    out = []
+    for piece in texts[:-1]:
+        own = [w for w in _LEADING_WH.sub("", piece, count=1).split() if normalize(w) not in STOPWORDS]
+        out.append(f"{piece} {shared}" if len(own) < 2 else piece)
+    return [*out, texts[-1]]
+
+
 _NOT_A_NAME = STOPWORDS | {"کون", "سا", "سی", "سے", "کس", "کتنے", "کتنی", "کتنا", "کیا", "کہاں", "ہر"}
-_LATIN_FUNCTION = set(
-    "which what whose the each every that this how in of at does do did is are was were for from to and on by has "
-    "have".split()
-)
 _PROVINCE_WORDS = {"صوبہ", "صوبے"}
 
 
@@ -147,34 +175,13 @@ def _urdu_provinces(text: str) -> list[str]:
     return found
 
 
-def _latin_places(text: str) -> list[str]:
-    found = []
-    for m in _NAMED_BEFORE_HEAD.finditer(text):
-        words = m.group(1).replace("-", " ").split()
-        while words and (normalize(words[0]) in _LATIN_FUNCTION or normalize(words[0]) in ENGLISH_WORDS):
-            words.pop(0)
-        if words and not any(normalize(w) in ENGLISH_WORDS for w in words):
-            found.append(" ".join(words))
-    for m in _NAMED_AFTER_IN.finditer(text):
-        words = m.group(1).replace("-", " ").split()
-        known = []
-        for w in words:
-            if normalize(w) not in PLACE_WORDS:
-                break
-            known.append(w)
-        if known:
-            found.append(" ".join(known))
-    return found
-
-
 def named_places(text: str) -> list[list[list[str]]]:
-    """The places a question names, each as its words' token alternatives (an English
-    word bridged to Urdu): Urdu provinces beside `صوبہ` / `صوبے` (`صوبہ ہا نام`), Latin ones
-    before "province", "district" ..., and known place names after "in", "of", "at". A
-    report that never names one of them does not answer the question."""
+    """The Urdu provinces a question names beside `صوبہ` / `صوبے` (`صوبہ ہا نام`), each as
+    its words' tokens: a report that never names one of them does not answer it. (A
+    place named in English is judged by token matching: `maxsim_passage_min`.)"""
     out: list[list[list[str]]] = []
-    for name in _urdu_provinces(text) + _latin_places(text):
-        groups = [bridged(t) for t in tokens(name)]
+    for name in _urdu_provinces(text):
+        groups = [[t] for t in tokens(name)]
         if groups and groups not in out:
             out.append(groups)
     return out
@@ -191,4 +198,5 @@ def analyze(text: str) -> Question:
         compound=is_compound(text),
         wants_percentage=bool(re.search(r"percent|%|٪|\brate\b|\bshare\b|فیصد|شرح", text, re.I)),
         places=named_places(text),
+        latin_places=latin_places(text),
     )

@@ -1,17 +1,36 @@
 """The reader's fitted scorer: three logistic models (is the answer in this sentence;
 is this span the answer; is the question answered in the passages at all) and the
-probability below which the assistant refuses. Weights,
-the feature names they were fitted for and the numbers the fit reached live in
-`reader_weights.json`, written by `bench/fit_reader.py`; nothing here is hand-set."""
+probability below which the assistant refuses. Weights are stored by feature name,
+with the embedding, the training data's hashes and the commit they were fitted under,
+in `reader_weights.json`, written by `bench/fit_reader.py`; nothing here is hand-set.
+Loading refuses weights fitted for other features or another embedding."""
 
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .features import ANSWER_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES
+from .features import (
+    ANSWER_FEATURES,
+    SENTENCE_FEATURES,
+    SPAN_FEATURES,
+    TOKEN_ANSWER_FEATURES,
+    TOKEN_SENTENCE_FEATURES,
+    TOKEN_SPAN_FEATURES,
+    Row,
+)
 
-WEIGHTS = Path(__file__).with_name("reader_weights.json")
+WEIGHTS = Path(__file__).with_name("reader_weights.json")  # with token matching
+PLAIN_WEIGHTS = Path(__file__).with_name("reader_weights_plain.json")  # without (no torch installed)
+
+
+def feature_names(tokens: bool) -> dict[str, tuple[str, ...]]:
+    """Each model's features, with or without the token-matching ones."""
+    return {
+        "sentence": SENTENCE_FEATURES + (TOKEN_SENTENCE_FEATURES if tokens else ()),
+        "span": SPAN_FEATURES + (TOKEN_SPAN_FEATURES if tokens else ()),
+        "answerable": ANSWER_FEATURES + (TOKEN_ANSWER_FEATURES if tokens else ()),
+    }
 
 
 def _sigmoid(z: float) -> float:
@@ -20,10 +39,10 @@ def _sigmoid(z: float) -> float:
 
 @dataclass(frozen=True)
 class Logistic:
-    weights: tuple[float, ...]
+    weights: dict[str, float]
 
-    def probability(self, row: list[float]) -> float:
-        return _sigmoid(sum(w * x for w, x in zip(self.weights, row)))
+    def probability(self, row: Row) -> float:
+        return _sigmoid(sum(w * row[name] for name, w in self.weights.items()))
 
 
 @dataclass(frozen=True)
@@ -32,20 +51,23 @@ class ReaderScorer:
     span: Logistic
     answerable: Logistic  # is the answer in the retrieved passages at all
     min_probability: float  # refuse when `answerable` is below this
+    embedding: str | None = None  # the embedding the weights were fitted under
 
     @classmethod
-    def load(cls, path: Path = WEIGHTS) -> "ReaderScorer":
+    def load(cls, path: Path | None = None, embedding: str | None = None, tokens: bool = True) -> "ReaderScorer":
+        """The fitted weights, with token matching or without; `embedding` (the index's)
+        must be the one they were fitted under."""
+        path = path or (WEIGHTS if tokens else PLAIN_WEIGHTS)
         data = json.loads(path.read_text(encoding="utf-8"))
-        for name, expected in (
-            ("sentence", SENTENCE_FEATURES),
-            ("span", SPAN_FEATURES),
-            ("answerable", ANSWER_FEATURES),
-        ):
-            if tuple(data[name]["features"]) != expected:
+        models = []
+        for name, expected in feature_names(tokens).items():
+            if sorted(data[name]["features"]) != sorted(expected):
                 raise ValueError(f"{path}: the {name} weights were fitted for other features; run bench/fit_reader.py")
-        return cls(
-            Logistic(tuple(data["sentence"]["weights"])),
-            Logistic(tuple(data["span"]["weights"])),
-            Logistic(tuple(data["answerable"]["weights"])),
-            float(data["min_probability"]),
-        )
+            models.append(Logistic(dict(zip(data[name]["features"], map(float, data[name]["weights"])))))
+        fitted_under = data.get("embedding")
+        if embedding is not None and fitted_under != embedding:
+            raise ValueError(
+                f"{path}: the reader was fitted under the {fitted_under!r} embedding, the index uses {embedding!r}; "
+                "run bench/fit_reader.py for it"
+            )
+        return cls(*models, float(data["min_probability"]), fitted_under)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ..glossary import ENGLISH_WORDS
+from ..english_words import ENGLISH_WORDS
 from ..normalize import DIGITS, normalize
 from .question import Kind
 
