@@ -312,6 +312,7 @@ def main() -> None:
     parser.add_argument("--l2", type=float, default=L2, help="ridge penalty")
     parser.add_argument("--dry-run", action="store_true", help="print the figures, write no weights")
     parser.add_argument("--plain", action="store_true", help="without token matching (the weights used without torch)")
+    parser.add_argument("--embedding", default=None, help="fit for another embedding backend (Settings.embedding)")
     args = parser.parse_args()
     NAMES.update(feature_names(tokens=not args.plain))
     weights = PLAIN_WEIGHTS if args.plain else WEIGHTS
@@ -322,7 +323,8 @@ def main() -> None:
     rng.shuffle(items)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(corpus_dir=TRAIN / "reports", index_dir=Path(tmp) / "index", chunk_size=CHUNK_SIZE,
-                            token_matching=not args.plain)  # fmt: skip
+                            token_matching=not args.plain,
+                            **({"embedding": args.embedding} if args.embedding else {}))  # fmt: skip
         assistant = Assistant(settings)
         assistant.ingest()
         embedding = assistant.index.embedding

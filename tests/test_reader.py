@@ -144,9 +144,13 @@ def test_committed_weights_match_the_features_and_record_the_fit(tokens):
     assert 0 < ReaderScorer.load(path, tokens=tokens).min_probability < 1
 
 
-def test_weights_fitted_under_another_embedding_are_refused():
-    with pytest.raises(ValueError, match="fitted under the 'e5-small-q4' embedding"):
-        ReaderScorer.load(embedding="sentence-transformers:other")
+def test_weights_fitted_under_another_embedding_say_so(caplog):
+    scorer = ReaderScorer.load(embedding="sentence-transformers:other")
+    assert scorer.embedding == "e5-small-q4"
+    assert "fitted under the 'e5-small-q4' embedding and the index uses 'sentence-transformers:other'" in caplog.text
+    caplog.clear()
+    ReaderScorer.load(embedding="e5-small-q4")
+    assert "fitted under" not in caplog.text
 
 
 def test_weights_fitted_for_other_features_are_refused(tmp_path):

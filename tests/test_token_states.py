@@ -104,3 +104,24 @@ def test_without_token_matching_the_reader_uses_its_plain_weights(tmp_path, corp
     answer = assistant.ask("صوبے میں کتنے کیڈرز ہیں؟")
     assert not set(TOKEN_SENTENCE_FEATURES) & set(assistant.answerer.scorer.sentence.weights)
     assert answer.answer
+
+
+def test_without_torch_the_reader_answers_and_says_so_once(tmp_path, corpus_copy, monkeypatch, caplog):
+    """The token encoder cannot be built (an optional package missing): the assistant
+    answers with the reader's plain weights, and the log says why, once."""
+    from assistant import token_encoder
+    from assistant.errors import BackendUnavailableError
+
+    def missing(*_a, **_k):
+        raise BackendUnavailableError("torch is not installed (pip install -e '.[tokens]')")
+
+    monkeypatch.setattr(token_encoder.TokenEncoder, "__init__", missing)
+    monkeypatch.setattr(token_states, "_encoder", None)
+    monkeypatch.setattr(token_states, "_said", False)
+    assert store_for(tmp_path / "a") is None and store_for(tmp_path / "b") is None
+    assert caplog.text.count("token matching is off") == 1 and "torch is not installed" in caplog.text
+    assistant = Assistant(Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "index"))
+    assistant.ingest()
+    assert assistant.token_states is None
+    answer = assistant.ask("صوبے میں کتنے کیڈرز ہیں؟")
+    assert not answer.refused and not set(TOKEN_SENTENCE_FEATURES) & set(assistant.answerer.scorer.sentence.weights)

@@ -137,19 +137,18 @@ _said = False
 
 def shared_encoder():
     """The process's token encoder (built from the bundled weights on first use, cached
-    on disk by their hash); None, said once in the log, where it cannot be built."""
+    on disk by their hash); None, said once in the log, where it cannot be built (and
+    not tried again by this process)."""
     global _encoder, _said
     with _encoder_lock:
-        if _encoder is None:
+        if _encoder is None and not _said:
             try:
                 from .token_encoder import TokenEncoder
 
                 _encoder = TokenEncoder(engine_rounding=False)  # exact fp32: 18 ms a question, 80x the rounded
             except (BackendUnavailableError, ImportError, OSError) as exc:
-                if not _said:
-                    log.warning("token matching is off, the reader answers without it: %s", exc)
-                    _said = True
-                return None
+                log.warning("token matching is off, the reader answers without it: %s", exc)
+                _said = True
         return _encoder
 
 

@@ -3,9 +3,12 @@ is this span the answer; is the question answered in the passages at all) and th
 probability below which the assistant refuses. Weights are stored by feature name,
 with the embedding, the training data's hashes and the commit they were fitted under,
 in `reader_weights.json`, written by `bench/fit_reader.py`; nothing here is hand-set.
-Loading refuses weights fitted for other features or another embedding."""
+Loading refuses weights fitted for other features; weights fitted under another
+embedding than the index's are used with a warning in the log (refusing them would
+leave a sentence-transformers index with no reader at all)."""
 
 import json
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,7 @@ from .features import (
     Row,
 )
 
+log = logging.getLogger(__name__)
 WEIGHTS = Path(__file__).with_name("reader_weights.json")  # with token matching
 PLAIN_WEIGHTS = Path(__file__).with_name("reader_weights_plain.json")  # without (no torch installed)
 
@@ -66,8 +70,9 @@ class ReaderScorer:
             models.append(Logistic(dict(zip(data[name]["features"], map(float, data[name]["weights"])))))
         fitted_under = data.get("embedding")
         if embedding is not None and fitted_under != embedding:
-            raise ValueError(
-                f"{path}: the reader was fitted under the {fitted_under!r} embedding, the index uses {embedding!r}; "
-                "run bench/fit_reader.py for it"
-            )
+            log.warning(
+                "%s: the reader was fitted under the %r embedding and the index uses %r: its dense features are "
+                "scored as if they were %r's, so answers and refusals are less sure (bench/fit_reader.py "
+                "--embedding fits it for this one)", path.name, fitted_under, embedding, fitted_under,
+            )  # fmt: skip
         return cls(*models, float(data["min_probability"]), fitted_under)
