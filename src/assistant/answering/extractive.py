@@ -44,7 +44,7 @@ READ_PASSAGES = 5  # passages whose sentences are read
 CONTEXT_SENTENCES = 2  # sentences before a candidate that count as its context
 SPAN_SENTENCES = 3  # best sentences whose spans compete for the short answer
 SURE_SPAN = 0.5  # below this span probability a who/which/when answer is the whole sentence
-RIVAL_SHARE = 0.5  # a statement at least half as likely as the chosen one can contradict it...
+RIVAL_SHARE = 0.25  # a statement at least a quarter as likely as the chosen one can contradict it...
 SAME_WORDS = 0.6  # ...when it shares this much of its wording, figures aside (Jaccard of content tokens)
 CONFLICT = {
     "ur": "رپورٹ میں اس کے دو مختلف اعداد دیے گئے ہیں: {} اور {}۔",
