@@ -15,7 +15,8 @@ from assistant.answering.features import (
     span_token_features,  # noqa: E402
 )
 from assistant.answering.spans import figures  # noqa: E402
-from assistant.token_states import FILE, TABLE, TokenStateStore, maxsim, shared_encoder, store_for  # noqa: E402
+from assistant.token_encoder import maxsim  # noqa: E402
+from assistant.token_states import FILE, TABLE, TokenStateStore, shared_encoder, store_for  # noqa: E402
 
 
 def test_maxsim_is_the_mean_of_each_question_tokens_best_match():

@@ -31,13 +31,6 @@ BATCH = 16  # sentences per encoder pass
 MEMO = 4000  # sentences whose states a process keeps in memory (float16, about 40 kB each)
 
 
-def maxsim(question: np.ndarray, sentence: np.ndarray) -> float:
-    """Mean over the question's tokens of its best cosine to any of the sentence's."""
-    if not len(question) or not len(sentence):
-        return 0.0
-    return float((question @ sentence.T).max(axis=1).mean())
-
-
 class TokenStateStore:
     """Token states of sentences, by encoder and text; computes what it lacks."""
 

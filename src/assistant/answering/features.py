@@ -17,7 +17,6 @@ from ..chunking import Span
 from ..lexical import LexicalIndex, query_groups
 from ..normalize import figures, tokens
 from ..token_encoder import TokenStates
-from ..token_states import maxsim
 from .question import Kind, Question
 from .spans import SPAN_TYPES, Candidate, SpanType
 
@@ -146,7 +145,7 @@ def token_features(
     sentence with the two before it, and against its whole passage with the report's
     title; and the worst-covered question token in that passage (a place, year or office
     the report never names leaves one question token unmatched)."""
-    sims = [maxsim(question, s) for s in sentences]
+    sims = [float(_best_match(question, s).mean()) for s in sentences]  # MaxSim
     top = max(sims, default=0.0)
     rank = {i: r for r, i in enumerate(sorted(range(len(sims)), key=sims.__getitem__, reverse=True))}
     rows = []
@@ -169,9 +168,8 @@ def span_token_features(question: np.ndarray, sentence: TokenStates, options: li
     """Per candidate span: MaxSim of the question's tokens against the sentence's tokens
     that describe the span (SPAN_BEFORE characters before it, up to SPAN_AFTER after it
     within its clause but at least SPAN_AFTER_AT_LEAST; its own tokens left out), and
-    its distance to the best
-    candidate's. This is what lets an English question tell the Urdu figures of one
-    sentence apart without a word list."""
+    its distance to the best candidate's. This is what lets an English question tell the
+    Urdu figures of one sentence apart without a word list."""
     spans = np.asarray(sentence.offsets, dtype=np.int64).reshape(-1, 2)
     values = []
     for c in options:
