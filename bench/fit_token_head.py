@@ -42,7 +42,7 @@ from assistant.chunking import evidence_units, sentence_units  # noqa: E402
 from assistant.corpus import load_reports  # noqa: E402
 from assistant.evaluation.matching import matches_any  # noqa: E402
 from assistant.normalize import normalize  # noqa: E402
-from assistant.token_states import shared_encoder  # noqa: E402
+from assistant.token_states import shared_encoder, word_states  # noqa: E402
 
 WRITTEN_WEIGHT = 3.0
 TEMPERATURE = 0.05  # cosine differences are small: sharpen before the softmax
@@ -55,12 +55,8 @@ OUT = ROOT / "reports" / "token_head"
 
 
 def question_vectors(encoder, questions: list[str]) -> list[np.ndarray]:
-    """Each question's word tokens (the reader leaves out punctuation-only ones)."""
-    out = []
-    for text, s in zip(questions, encoder.encode(questions, "query")):
-        words = np.array([any(ch.isalnum() for ch in text[a:b]) for a, b in s.offsets], dtype=bool)
-        out.append(s.vectors[words] if words.any() else s.vectors)
-    return out
+    """Each question's word tokens, as the reader takes them."""
+    return [word_states(text, s) for text, s in zip(questions, encoder.encode(questions, "query"))]
 
 
 def pad(arrays: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -135,17 +131,21 @@ def train(qs, targets, weights, s, sm, steps: int, seed: int) -> Head:
     return head
 
 
-def training_data(encoder, items: list[Item]):
-    """Token states of the training sentences (padded) and, for the questions that can
-    teach something, their states, targets and weights."""
-    reports = load_reports([TRAIN / "reports"], TRAIN / "reports")[0]
+def report_sentences(encoder, folder: Path) -> tuple[list[tuple[str, str]], torch.Tensor, torch.Tensor]:
+    """Every sentence of the reports in `folder` as (report, text), and their token states padded."""
+    reports = load_reports([folder], folder)[0]
     sentences = [(r.doc_id, u.text) for r in reports for u in sentence_units(r.text, CHUNK_SIZE)]
     s, sm = pad([t.vectors for t in encoder.encode([text for _, text in sentences], "passage")])
+    return sentences, s, sm
+
+
+def question_targets(encoder, items: list[Item], sentences: list[tuple[str, str]]):
+    """Every question's states and answering sentences, and which questions can teach
+    or test something (an answerable question whose answer no sentence holds cannot)."""
     qs = question_vectors(encoder, [it.question for it in items])
     targets = labels(items, sentences)
-    # a written answerable question whose answer no sentence holds cannot teach anything here
     keep = [i for i, it in enumerate(items) if targets[i] or not it.accept]
-    return sentences, s, sm, keep, [qs[i] for i in keep], [targets[i] for i in keep]
+    return qs, targets, keep
 
 
 def evaluate(head: Head, qs, targets, s, sm, plain: bool) -> dict[str, float]:
@@ -166,19 +166,16 @@ def evaluate(head: Head, qs, targets, s, sm, plain: bool) -> dict[str, float]:
 
 def dev_figures(encoder, head: Head) -> dict[str, dict[str, float]]:
     """The head on the dev questions over the five reports (for tuning; never test)."""
-    reports = load_reports([ROOT / "corpus"], ROOT / "corpus")[0]
-    sentences = [(r.doc_id, u.text) for r in reports for u in sentence_units(r.text, CHUNK_SIZE)]
-    s, sm = pad([t.vectors for t in encoder.encode([text for _, text in sentences], "passage")])
+    sentences, s, sm = report_sentences(encoder, ROOT / "corpus")
     rows = [json.loads(line) for line in (ROOT / "evals" / "dev.jsonl").read_text(encoding="utf-8").splitlines()]
     items = [Item(r["question"], r["accept"], r.get("gold_doc"), "dev") for r in rows]
-    qs = question_vectors(encoder, [it.question for it in items])
-    targets = labels(items, sentences)
-    keep = [i for i, it in enumerate(items) if targets[i] or not it.accept]
+    qs, targets, keep = question_targets(encoder, items, sentences)
+    kept_q, kept_t = [qs[i] for i in keep], [targets[i] for i in keep]
     figures = {
-        "dev_untrained": evaluate(head, [qs[i] for i in keep], [targets[i] for i in keep], s, sm, plain=True),
-        "dev_trained": evaluate(head, [qs[i] for i in keep], [targets[i] for i in keep], s, sm, plain=False),
+        "dev_untrained": evaluate(head, kept_q, kept_t, s, sm, plain=True),
+        "dev_trained": evaluate(head, kept_q, kept_t, s, sm, plain=False),
     }
-    return figures | dev_retrieval(head, [(r, q) for r, q in zip(rows, qs) if r["accept"]])  # fmt: skip
+    return figures | dev_retrieval(head, [(r, q) for r, q in zip(rows, qs) if r["accept"]])
 
 
 def dev_retrieval(head: Head, asked: list[tuple[dict, np.ndarray]]) -> dict[str, dict[str, float]]:
@@ -224,8 +221,9 @@ def main() -> None:
     items = synthetic(TRAIN / "reports", args.synthetic, rng) + written(TRAIN)
     encoder = shared_encoder()
     started = time.time()
-    sentences, s, sm, keep, qs, targets = training_data(encoder, items)
-    items = [items[i] for i in keep]
+    sentences, s, sm = report_sentences(encoder, TRAIN / "reports")
+    qs, targets, keep = question_targets(encoder, items, sentences)
+    items, qs, targets = [items[i] for i in keep], [qs[i] for i in keep], [targets[i] for i in keep]
     weights = [WRITTEN_WEIGHT if it.source == "written" else 1.0 for it in items]
     print(f"encoded {len(sentences)} sentences, {len(items)} questions in {time.time() - started:.0f} s",
           file=sys.stderr)  # fmt: skip
@@ -234,14 +232,15 @@ def main() -> None:
     held = set(random.Random(args.seed).sample(written_ids, len(written_ids) // 5))
     fit_ids = [i for i in range(len(items)) if i not in held]
     held_ids = sorted(held)
+    fit_written = [i for i in written_ids if i not in held]
     head = train([qs[i] for i in fit_ids], [targets[i] for i in fit_ids], [weights[i] for i in fit_ids], s, sm,
                  args.steps, args.seed)  # fmt: skip
     held_q, held_t = [qs[i] for i in held_ids], [targets[i] for i in held_ids]
     figures = {
         "held_out_written_untrained": evaluate(head, held_q, held_t, s, sm, plain=True),
         "held_out_written_trained": evaluate(head, held_q, held_t, s, sm, plain=False),
-        "fitted_written_trained": evaluate(head, [qs[i] for i in fit_ids if i in set(written_ids)],
-                                           [targets[i] for i in fit_ids if i in set(written_ids)], s, sm, False),
+        "fitted_written_trained": evaluate(head, [qs[i] for i in fit_written], [targets[i] for i in fit_written],
+                                           s, sm, plain=False),
     }  # fmt: skip
     if args.dev:  # tuning only: the head on evals/dev.jsonl over corpus/ (never test)
         figures |= dev_figures(encoder, head)

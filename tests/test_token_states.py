@@ -16,7 +16,7 @@ from assistant.answering.features import (
 )
 from assistant.answering.spans import figures  # noqa: E402
 from assistant.token_encoder import maxsim  # noqa: E402
-from assistant.token_states import FILE, TABLE, TokenStateStore, shared_encoder, store_for  # noqa: E402
+from assistant.token_states import FILE, TABLE, TokenStateStore, shared_encoder, store_for, word_states  # noqa: E402
 
 
 def test_maxsim_is_the_mean_of_each_question_tokens_best_match():
@@ -24,6 +24,18 @@ def test_maxsim_is_the_mean_of_each_question_tokens_best_match():
     s = np.array([[1.0, 0.0], [0.6, 0.8]])
     assert maxsim(q, s) == pytest.approx((1.0 + 0.8) / 2)
     assert maxsim(q, np.zeros((0, 2))) == 0.0
+
+
+def test_a_questions_punctuation_tokens_are_left_out():
+    encoder = shared_encoder()
+    text = "کتنے لوگ ہیں؟"
+    states = encoder.encode([text], "query")[0]
+    kept = word_states(text, states)
+    pieces = [text[a:b] for a, b in states.offsets]
+    assert "؟" in pieces and len(kept) == len(pieces) - 1
+    assert np.array_equal(kept, states.vectors[[i for i, p in enumerate(pieces) if p != "؟"]])
+    only = encoder.encode(["؟"], "query")[0]
+    assert np.array_equal(word_states("؟", only), only.vectors)  # nothing but punctuation: all of it
 
 
 def test_states_are_kept_by_text_and_computed_once(tmp_path, monkeypatch):

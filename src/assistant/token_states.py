@@ -31,6 +31,13 @@ BATCH = 16  # sentences per encoder pass
 MEMO = 4000  # sentences whose states a process keeps in memory (float16, about 40 kB each)
 
 
+def word_states(text: str, states: TokenStates) -> np.ndarray:
+    """The vectors of `text`'s tokens that hold a letter or a digit (a token of
+    punctuation alone says nothing of what is asked); all of them when none does."""
+    words = np.array([any(ch.isalnum() for ch in text[a:b]) for a, b in states.offsets], dtype=bool)
+    return states.vectors[words] if words.any() else states.vectors
+
+
 class TokenStateStore:
     """Token states of sentences, by encoder and text; computes what it lacks."""
 

@@ -23,7 +23,7 @@ from ..chunking import evidence_units, sentence_id
 from ..index import SearchIndex
 from ..normalize import content_tokens, figures
 from ..token_encoder import TokenStates
-from ..token_states import TokenStateStore
+from ..token_states import TokenStateStore, word_states
 from .base import Answerer, Draft, Evidence
 from .features import (
     Row,
@@ -207,9 +207,7 @@ class ExtractiveAnswerer(Answerer):
         the stored ones of each sentence, its context and its passage with the title.
         Keeps the question's and the sentences' states on `reading` for the spans."""
         question, sentences = reading.question.text, reading.sentences
-        q = self.tokens.encoder.encode([question], "query")[0]
-        words = np.array([any(ch.isalnum() for ch in question[a:b]) for a, b in q.offsets], dtype=bool)
-        qv = q.vectors[words] if words.any() else q.vectors
+        qv = word_states(question, self.tokens.encoder.encode([question], "query")[0])
         texts = [s.span.text for s in sentences] + [p.title for p in passages[:READ_PASSAGES]]
         found = dict(zip(texts, self.tokens.states(texts)))
         states = {text: found[text].vectors for text in texts}
