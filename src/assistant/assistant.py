@@ -4,8 +4,9 @@ evals and other tools all go through `Assistant`."""
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from .answering import Answerer, Draft, ExtractiveAnswerer
 from .answers import Answer
@@ -14,16 +15,19 @@ from .catalog import catalog_for
 from .chain import build_chain, cite, to_passages
 from .corpus import check_paths
 from .embeddings import embedding_id, make_embeddings
-from .errors import IndexEmptyError
+from .errors import IndexEmptyError, IndexMissingError
 from .followup import is_followup, is_rewrite_of, rewrite_followup, validated_previous
 from .index import SearchIndex
 from .ingest import IngestReport, ingest
+from .library import ReportInfo, find_report, list_reports
 from .normalize import language
 from .questions import check_question
 from .retrieval import HybridRetriever
 from .settings import Settings
 from .smalltalk import small_talk_reply
 from .token_states import TokenStateStore, store_for
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +109,27 @@ class Assistant:
                 self._chat_model = make_chat_model(self.settings)
             return self._chat_model
 
-    def ingest(self, paths: list[Path] | None = None, rebuild: bool = False, progress: bool = False) -> IngestReport:
-        """Bring the index up to date with the reports under `paths` (default: corpus_dir).
+    def ingest(
+        self, paths: list[Path] | None = None, rebuild: bool = False, progress: bool = False,
+        added_by: str | None = None,
+    ) -> IngestReport:  # fmt: skip
+        """Bring the index up to date with the reports under `paths` (default: corpus_dir);
+        the reports it indexes anew record `added_by` (the library shows who).
         The work runs on the assistant's ingest thread, at a lower CPU priority than the
         questions this process answers meanwhile (`background.py`); this call waits for it."""
         paths = [Path(p) for p in paths] if paths else [self.settings.corpus_dir]
         check_paths(paths, self.settings.corpus_dir)  # before the index is touched
-        return self._ingests.run(lambda: self._ingest(paths, rebuild, progress))
+        settings = self.settings
 
-    def _ingest(self, paths: list[Path], rebuild: bool, progress: bool) -> IngestReport:
+        def work(index: SearchIndex) -> IngestReport:
+            return ingest(index, self.embeddings, paths, settings.corpus_dir, settings.chunk_size,
+                          settings.chunk_overlap, progress, self.token_states, added_by)  # fmt: skip
+
+        return self._ingests.run(lambda: self._change_index(work, rebuild))
+
+    def _change_index(self, work: Callable[[SearchIndex], T], rebuild: bool = False) -> T:
+        """Run `work` on the index holding the catalog's ingest lock; what it finished is
+        published (servers reload once), also when it failed."""
         dimension = len(self.embeddings.embed_query("dimension probe"))
         settings = self.settings
         catalog = catalog_for(settings.index_dir, settings.chroma_url)
@@ -122,20 +138,41 @@ class Assistant:
                 settings.index_dir, self._embedding_id, dimension, settings.chroma_url, rebuild, catalog
             )
             try:
-                report = ingest(
-                    index,
-                    self.embeddings,
-                    paths,
-                    settings.corpus_dir,
-                    settings.chunk_size,
-                    settings.chunk_overlap,
-                    progress,
-                    self.token_states,
-                )
-            finally:  # what it finished is live, also when it failed: servers reload once
+                result = work(index)
+            finally:
                 index.publish()
         self._use(index)
-        return report
+        return result
+
+    def reports(self, search: str = "") -> list[ReportInfo]:
+        """The report library: every report in the index (`library.py`); none before the first ingest."""
+        return list_reports(self._documents(), search)
+
+    def report(self, doc_id: str) -> ReportInfo:
+        """One report of the library; ReportNotFoundError if the index has none by that id."""
+        return find_report(self._documents(), doc_id)
+
+    def _documents(self) -> dict:
+        try:
+            return self.index.documents
+        except IndexMissingError:
+            return {}
+
+    def remove_report(self, doc_id: str) -> ReportInfo:
+        """Delete a report: its file from the corpus folder (so no later ingest brings it
+        back; a file outside the folder is left where it is) and its chunks from the
+        index. Every server on this index sees it at its next question."""
+        return self._ingests.run(lambda: self._change_index(lambda index: self._remove(index, doc_id)))
+
+    def _remove(self, index: SearchIndex, doc_id: str) -> ReportInfo:
+        removed = find_report(index.documents, doc_id)
+        file = Path(index.documents[doc_id]["path"])
+        if file.is_relative_to(self.settings.corpus_dir.resolve()):
+            file.unlink(missing_ok=True)  # first: a failure after this is healed by the next ingest
+        index.remove_document(doc_id)
+        index.save()
+        index.refresh_lexical()
+        return removed
 
     def ask(self, question: str) -> Answer:
         """Answer from the reports only; `Answer.refused` is True when they do not say

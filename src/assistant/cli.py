@@ -1,7 +1,9 @@
 """Command line: a thin shell over `Assistant`. Flags override ASSISTANT_* variables."""
 
 import argparse
+import getpass
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -9,7 +11,8 @@ from pydantic import ValidationError
 
 from .answers import Answer
 from .assistant import Assistant
-from .errors import AssistantError, BackendUnavailableError
+from .errors import AssistantError, BackendUnavailableError, IndexMissingError
+from .library import ReportInfo
 from .settings import Settings
 
 _KEYS = ("answer", "evidence", "sources", "file", "url", "chars")
@@ -83,6 +86,17 @@ def _parser() -> argparse.ArgumentParser:
         "export", help="write new 👎 answers as candidate eval items (JSONL) for a person to review"
     )
     fb_export.add_argument("--out", type=Path, default=Path("evals/candidates"), help="folder for the JSONL file")
+    reports = sub.add_parser("reports", help="the report library: which reports the assistant knows")
+    reports_sub = reports.add_subparsers(dest="action", required=True)
+    listing = reports_sub.add_parser("list", help="every report: title, file, format, size, when and who added it")
+    listing.add_argument("--search", default="", help="only titles or files holding this text")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    show = reports_sub.add_parser("show", help="one report's details")
+    show.add_argument("id", help="the report's id (its file relative to the corpus folder, as `list` shows)")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    remove = reports_sub.add_parser("remove", help="delete a report's file and its chunks from the index")
+    remove.add_argument("id", help="the report's id (as `list` shows)")
+    remove.add_argument("--yes", action="store_true", help="do not ask to confirm")
     conversations = sub.add_parser("conversations", help="saved chat conversations")
     conv_export = conversations.add_subparsers(dest="action", required=True).add_parser(
         "export", help="print a saved conversation as Markdown"
@@ -102,6 +116,57 @@ def _conversations(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print(conversation_markdown(store.get(args.id, args.user)), end="")
     return 0
+
+
+def report_lines(report: ReportInfo) -> list[str]:
+    """A report as `reports show` prints it (no server paths: the file is relative to the corpus folder)."""
+    size = [f"{report.pages} pages" if report.pages else "", f"{report.paragraphs} paragraphs" if report.paragraphs
+            else "", f"{report.chunks} chunks", f"{report.sentences} sentences"]  # fmt: skip
+    lines = [report.title, f"  id: {report.doc_id}", f"  file: {report.file} ({report.format})",
+             f"  size: {', '.join(s for s in size if s)}",
+             f"  indexed: {report.indexed_at or 'before this was recorded'}"
+             + (f" by {report.added_by}" if report.added_by else ""),
+             f"  source: {report.source_url or '—'}"]  # fmt: skip
+    if report.same_report_as:
+        lines.append(f"  ! the same report in another file: {', '.join(report.same_report_as)}")
+    return lines
+
+
+def _reports(assistant: Assistant, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        listed = assistant.reports(args.search)
+        if args.json:
+            print(json.dumps([r.model_dump(mode="json") for r in listed], ensure_ascii=False, indent=2))
+            return 0
+        for r in listed:
+            twin = "  ! also " + ", ".join(r.same_report_as) if r.same_report_as else ""
+            print(f"{r.doc_id}\t{r.format}\t{r.chunks} chunks\t{r.title}{twin}")
+        print(f"{len(listed)} reports" + (f" matching {args.search!r}" if args.search else ""))
+        return 0
+    report = assistant.report(args.id)
+    if args.action == "show":
+        print(report.model_dump_json(indent=2) if args.json else "\n".join(report_lines(report)))
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("error: removing a report needs --yes when there is no terminal to confirm on", file=sys.stderr)
+            return 2
+        answer = input(f"Remove {report.doc_id!r} ({report.title}): its file and its {report.chunks} chunks? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing removed")
+            return 1
+    assistant.remove_report(report.doc_id)
+    print(f"removed {report.doc_id} ({report.chunks} chunks)")
+    return 0
+
+
+def command_line_user() -> str:
+    """Who runs an ingest from the shell, as the library records it."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no name for this user id (a container)
+        name = str(os.getuid())
+    return f"command line ({name})"
 
 
 def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
@@ -142,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             return _conversations(settings, args)  # no index or embedding needed
         assistant = Assistant(settings)
         if args.command == "ingest":
-            report = assistant.ingest(args.paths or None, rebuild=args.rebuild, progress=not args.no_progress)
+            report = assistant.ingest(args.paths or None, rebuild=args.rebuild, progress=not args.no_progress,
+                                      added_by=command_line_user())  # fmt: skip
             for skipped in report.skipped:
                 print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
             print(report.summary())
@@ -154,10 +220,16 @@ def main(argv: list[str] | None = None) -> int:
                 from .ui.app import launch
             except ImportError as exc:
                 raise BackendUnavailableError("the chat needs `pip install -e '.[chat]'` (gradio)") from exc
-            assistant.index  # noqa: B018 - fail now, with a clear message, if there is no index
+            try:
+                assistant.index  # noqa: B018 - fail now, with a clear message, if the index is unusable
+            except IndexMissingError:  # a first run: admins add the first reports from the chat
+                print("no reports yet: the chat starts empty; admins add reports in it, or run `assistant ingest`",
+                      file=sys.stderr)  # fmt: skip
             launch(assistant)
         elif args.command == "eval":
             return _eval(assistant, args)
+        elif args.command == "reports":
+            return _reports(assistant, args)
     except AssistantError as exc:
         if getattr(args, "json", False):
             print(json.dumps({"error": type(exc).__name__, "message": str(exc)}, ensure_ascii=False))

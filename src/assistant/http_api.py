@@ -4,13 +4,16 @@
 - `POST /api/ask` `{"question": ..., "previous_questions": [...]}`: the `Answer` as JSON;
 - `POST /api/ingest` `{"paths": [...], "rebuild": false}` (admin): ingest reports that
   lie under the corpus folder, returning the ingest report;
+- `GET /api/reports[?search=...]`, `GET /api/reports/{id}`: the report library
+  (`library.py`); `DELETE /api/reports/{id}` (admin) removes a report, file and chunks;
 - `GET /v1/models`, `POST /v1/chat/completions`: OpenAI-compatible, streamed or not, so
   chat front-ends and tools can use the assistant; the answer text ends with its
   numbered sources and the response carries the citations as data too.
 
 Access follows the chat's rules: open on loopback without a login; otherwise a request
 needs the chat's user and password (HTTP Basic, throttled like the login page) or the
-API token (`Authorization: Bearer`, setting `api_token`). Ingest always needs the token.
+API token (`Authorization: Bearer`, setting `api_token`). Ingest and removing a report
+always need the token.
 Failed token checks are limited per source and across all sources (`TokenThrottle`).
 
 Limits: a body over `api_max_body_bytes` is answered 413 without being read (`BodyLimit`
@@ -42,6 +45,7 @@ from starlette.requests import ClientDisconnect
 from .answers import Answer
 from .assistant import Assistant
 from .errors import AssistantError, CorpusPathError, IndexMissingError, InvalidQuestionError
+from .library import ReportNotFoundError
 from .ui.login import CLIENT
 
 log = logging.getLogger(__name__)
@@ -49,7 +53,7 @@ MODEL = "report-assistant"
 WRONG_TOKEN_PAUSE = 0.5  # seconds before a wrong token is refused
 API_PREFIXES = ("/api/", "/v1/")
 MAX_PATH_CHARS = 4096
-_STATUS = {InvalidQuestionError: 400, CorpusPathError: 400, IndexMissingError: 503}
+_STATUS = {InvalidQuestionError: 400, CorpusPathError: 400, IndexMissingError: 503, ReportNotFoundError: 404}
 _ERROR_NAMES = {401: "Unauthorized", 403: "Forbidden", 413: "RequestTooLarge", 429: "TooManyFailures",
                 503: "Unavailable"}  # fmt: skip
 
@@ -209,8 +213,8 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None, tokens: TokenThr
             await asyncio.sleep(tokens.pause)  # a token cannot be guessed at full speed
         if admin:
             if not token:
-                raise Denied(503, "ingest through the API is off: set api_token (ASSISTANT_API_TOKEN)")
-            raise Denied(403, "ingest needs the API token (Authorization: Bearer …)")
+                raise Denied(503, "changing reports through the API is off: set api_token (ASSISTANT_API_TOKEN)")
+            raise Denied(403, "changing reports needs the API token (Authorization: Bearer …)")
         if scheme.lower() == "basic" and check_login is not None:
             try:
                 user, _, password = base64.b64decode(value).decode().partition(":")
@@ -295,6 +299,32 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None, tokens: TokenThr
         return {"summary": report.summary(), "added": report.added, "updated": report.updated,
                 "removed": report.removed, "repaired": report.repaired, "unchanged": len(report.unchanged),
                 "skipped": skipped, "chunks": report.chunks}  # fmt: skip
+
+    @app.get("/api/reports")
+    async def reports(request: Request, search: str = ""):
+        try:
+            await allowed(request)
+            listed = await _in_thread(assistant.reports, search)
+        except Exception as exc:  # noqa: BLE001 - every failure answers as JSON (see error)
+            return error(exc)
+        return {"reports": [r.model_dump(mode="json") for r in listed]}
+
+    @app.get("/api/reports/{doc_id:path}")
+    async def report(request: Request, doc_id: str):
+        try:
+            await allowed(request)
+            return (await _in_thread(assistant.report, doc_id)).model_dump(mode="json")
+        except Exception as exc:  # noqa: BLE001 - every failure answers as JSON (see error)
+            return error(exc)
+
+    @app.delete("/api/reports/{doc_id:path}")
+    async def remove_report(request: Request, doc_id: str):
+        try:
+            await allowed(request, admin=True)
+            removed = await _in_thread(assistant.remove_report, doc_id)
+        except Exception as exc:  # noqa: BLE001 - every failure answers as JSON (see error)
+            return error(exc)
+        return {"removed": removed.model_dump(mode="json")}
 
     @app.get("/v1/models")
     async def models(request: Request):

@@ -111,10 +111,12 @@ def ingest(
     chunk_overlap: int,
     progress: bool = True,
     tokens: TokenStateStore | None = None,
+    added_by: str | None = None,
 ) -> IngestReport:
     """Bring `index` up to date with the reports under `paths`; doc ids are relative to
     `base` (the corpus folder). A staged rebuild is committed only when it succeeded.
-    With `tokens`, each report's sentences get their token states (`token_states.py`)."""
+    With `tokens`, each report's sentences get their token states (`token_states.py`).
+    Each report indexed anew records when, and `added_by` who (the library shows it)."""
     started = time.perf_counter()
     report = IngestReport()
     files, report.skipped = discover(paths, base)
@@ -161,7 +163,14 @@ def ingest(
             "chunking": chunking,
             "state": "done",
             "reader": reader_version(file),
+            "paragraphs": sum(1 for line in doc.text.splitlines() if line.strip()),
+            "indexed_at": time.time(),
         }
+        pages = {label for _, label in doc.locations if label.startswith("page ")}
+        if pages:
+            entry["pages"] = len(pages)
+        if added_by:
+            entry["added_by"] = added_by
         if tokens is not None:  # before the report is served, so its first question finds them
             tokens.warm([doc.title, *(u.text for u in units)])
         index.replace_document(entry, chunks, searchable, vectors, units, sentence_vectors)

@@ -44,6 +44,10 @@ class DocumentEntry(TypedDict):
     chunking: Chunking
     state: Literal["writing", "done"]
     reader: NotRequired[int]  # formats.reader_version of the file when it was read (absent: 0)
+    paragraphs: NotRequired[int]  # non-empty lines of its text (the library shows them)
+    pages: NotRequired[int]  # a PDF's pages
+    indexed_at: NotRequired[float]  # when this version was indexed (Unix time)
+    added_by: NotRequired[str]  # who indexed it: a chat login or "command line (user)"
 
 
 class Manifest(TypedDict):

@@ -31,6 +31,7 @@ from ..formats import SUFFIXES
 from ..http_api import BodyLimit, TokenThrottle, check_inputs, mount
 from ..uploads import stage
 from .exports import EXPORT_KEEP_SECONDS, export_folder, safe_title
+from .library_tab import library_tab
 from .login import CLIENT, LoginThrottle, parse_logins
 from .render import chat_text, inert, sources_html, upload_summary
 
@@ -117,7 +118,8 @@ class Guard:
 def friendly_error(exc: Exception) -> str:
     """A short message with what to do; never a traceback."""
     if isinstance(exc, IndexMissingError):
-        return "⚠️ The reports have not been indexed yet: run `assistant ingest`, then ask again. / انڈیکس موجود نہیں۔"
+        return ("⚠️ ابھی کوئی رپورٹ نہیں: منتظم «رپورٹس شامل کریں» سے شامل کرے۔ · No reports yet: an admin adds them "
+                "with «Add reports» (or `assistant ingest` on the server), then ask again.")  # fmt: skip
     if isinstance(exc, AssistantError):  # written to be read by users: what is wrong, what to do
         return f"⚠️ {inert(str(exc))}"
     return "⚠️ Something went wrong on the server; the details are in its log. Please try again."
@@ -330,7 +332,8 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         if copied:
             yield f"⏳ Indexing {len(copied)} report(s)… / رپورٹس انڈیکس ہو رہی ہیں…"
             try:
-                report = assistant.ingest(copied, progress=True)  # its progress bar shows here (track_tqdm)
+                # its progress bar shows here (track_tqdm)
+                report = assistant.ingest(copied, progress=True, added_by=user)
             except AssistantError as exc:
                 raise shown_error(exc) from None
         yield upload_summary(report, refused)
@@ -338,39 +341,42 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
     cache = (EXPORT_KEEP_SECONDS, EXPORT_KEEP_SECONDS)  # Gradio's copies of exports and uploads, cleared hourly
     with gr.Blocks(title="Report assistant · رپورٹس اسسٹنٹ", delete_cache=cache) as app:
         gr.Markdown("## رپورٹس سے پوچھیں · Ask the reports")
-        with gr.Row():
-            with gr.Column(scale=1, min_width=280):
-                new_chat = gr.Button("نئی گفتگو · New chat", elem_id="new-chat")
-                listed = gr.Radio(label="گفتگوئیں · Conversations", choices=[], elem_id="conversations")
-                title = gr.Textbox(label="عنوان · Title", elem_id="title", max_lines=1)
+        with gr.Tabs():
+            with gr.Tab("گفتگو · Chat", elem_id="chat-tab"):
                 with gr.Row():
-                    rename_button = gr.Button("نام بدلیں · Rename", elem_id="rename", size="sm")
-                    delete_button = gr.Button("حذف · Delete", elem_id="delete", size="sm", variant="stop")
-                export_button = gr.Button("Markdown میں محفوظ کریں · Export", elem_id="export", size="sm")
-                exported = gr.File(label="Markdown", visible=False, elem_id="exported", interactive=False)
-                with gr.Group(visible=False, elem_id="upload-panel") as upload_panel:
-                    files = gr.File(label="رپورٹس شامل کریں · Add reports", file_count="multiple",
-                                    file_types=list(SUFFIXES), elem_id="upload")  # fmt: skip
-                    upload_button = gr.Button("شامل کریں · Add", elem_id="upload-send", size="sm")
-                    upload_result = gr.Markdown(elem_id="upload-result")
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(elem_id="chat", height=460, label="گفتگو · Chat", latex_delimiters=[])
-                with gr.Group(visible=False, elem_id="feedback") as feedback_panel:
-                    reason = gr.Radio(list(REASONS), label="کیا غلط تھا؟ · What was wrong?", elem_id="reason")
-                    comment = gr.Textbox(label="تبصرہ · Comment", elem_id="comment", max_lines=3)
-                    explain_button = gr.Button("بھیجیں · Send feedback", elem_id="feedback-send", size="sm")
-                with gr.Row():
-                    box = gr.Textbox(
-                        placeholder="اپنا سوال لکھیں… / Type your question…",
-                        show_label=False,
-                        elem_id="question",
-                        scale=5,
-                    )
-                    send = gr.Button("بھیجیں · Send", variant="primary", elem_id="send", scale=1)
-                gr.Examples(EXAMPLES, inputs=box, label="مثالیں · Examples")
-            with gr.Column(scale=2):
-                gr.Markdown("### حوالہ جات · Sources")
-                sources = gr.HTML(elem_id="sources")
+                    with gr.Column(scale=1, min_width=280):
+                        new_chat = gr.Button("نئی گفتگو · New chat", elem_id="new-chat")
+                        listed = gr.Radio(label="گفتگوئیں · Conversations", choices=[], elem_id="conversations")
+                        title = gr.Textbox(label="عنوان · Title", elem_id="title", max_lines=1)
+                        with gr.Row():
+                            rename_button = gr.Button("نام بدلیں · Rename", elem_id="rename", size="sm")
+                            delete_button = gr.Button("حذف · Delete", elem_id="delete", size="sm", variant="stop")
+                        export_button = gr.Button("Markdown میں محفوظ کریں · Export", elem_id="export", size="sm")
+                        exported = gr.File(label="Markdown", visible=False, elem_id="exported", interactive=False)
+                        with gr.Group(visible=False, elem_id="upload-panel") as upload_panel:
+                            files = gr.File(label="رپورٹس شامل کریں · Add reports", file_count="multiple",
+                                            file_types=list(SUFFIXES), elem_id="upload")  # fmt: skip
+                            upload_button = gr.Button("شامل کریں · Add", elem_id="upload-send", size="sm")
+                            upload_result = gr.Markdown(elem_id="upload-result")
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(elem_id="chat", height=460, label="گفتگو · Chat", latex_delimiters=[])
+                        with gr.Group(visible=False, elem_id="feedback") as feedback_panel:
+                            reason = gr.Radio(list(REASONS), label="کیا غلط تھا؟ · What was wrong?", elem_id="reason")
+                            comment = gr.Textbox(label="تبصرہ · Comment", elem_id="comment", max_lines=3)
+                            explain_button = gr.Button("بھیجیں · Send feedback", elem_id="feedback-send", size="sm")
+                        with gr.Row():
+                            box = gr.Textbox(
+                                placeholder="اپنا سوال لکھیں… / Type your question…",
+                                show_label=False,
+                                elem_id="question",
+                                scale=5,
+                            )
+                            send = gr.Button("بھیجیں · Send", variant="primary", elem_id="send", scale=1)
+                        gr.Examples(EXAMPLES, inputs=box, label="مثالیں · Examples")
+                    with gr.Column(scale=2):
+                        gr.Markdown("### حوالہ جات · Sources")
+                        sources = gr.HTML(elem_id="sources")
+            library_tab(assistant, admins, _user)
         turns = gr.State([])
         conversation_id = gr.State(None)
         turn_ids = gr.State([])
