@@ -82,6 +82,14 @@ class Asker(threading.Thread):
     def failures(self) -> list:
         return [(q[:20], s, b.get("message")) for q, s, b in self.replies if s != 200]
 
+    def finish(self, replies_after: int, removed: str, at_least: int) -> None:
+        """Stop asking; every reply was an answer, and none after `replies_after` cited `removed`."""
+        self.stop.set()
+        self.join(timeout=120)
+        assert len(self.replies) > at_least and self.failures() == []
+        later = [b for q, _, b in self.replies[replies_after:] if q == MODELS]
+        assert later and not any(c["doc_id"] == removed for b in later for c in b["citations"])
+
 
 def _until(ask, check, what: str, seconds: float = 60):
     deadline = time.monotonic() + seconds
@@ -126,11 +134,7 @@ def test_a_running_server_answers_while_another_process_removes_adds_and_changes
             assert "1 updated" in _ingest(env).stdout
             _until(lambda: ask(DOCUMENTS)[0], lambda got: got == "61,004", "the change")
             time.sleep(2)  # the asker keeps asking the changed index
-        asker.stop.set()
-        asker.join(timeout=120)
-        assert len(asker.replies) > 8 and asker.failures() == []
-        later = [b for q, _, b in asker.replies[mark:] if q == MODELS]
-        assert later and not any(c["doc_id"] == REMOVED for b in later for c in b["citations"])
+        asker.finish(mark, REMOVED, at_least=8)
     finally:
         asker.stop.set()
         _stop(server)

@@ -60,31 +60,29 @@ def library_tab(assistant: Assistant, admins: frozenset[str], user_of: Callable[
         return ([report_row(r) for r in listed], summary(listed, search or "", admin),
                 gr.update(choices=choices, value=None), gr.update(visible=admin))  # fmt: skip
 
-    def confirm(doc_id: str | None, request: gr.Request):
-        if user_of(request) not in admins:
+    def as_admin(action: Callable[[str], ReportInfo], doc_id: str | None, request: gr.Request) -> ReportInfo:
+        """`action` on the chosen report, for an admin only (checked here: the buttons
+        are only hidden from staff); every refusal is a short message, one log line."""
+        user = user_of(request)
+        if user not in admins:
+            log.warning("report change refused: %s is not an admin", repr(user) if user else "no login")
             raise gr.Error(ADMINS_ONLY, print_exception=False)
         if not doc_id:
             raise gr.Error(CHOOSE_FIRST, print_exception=False)
         try:
-            r = assistant.report(doc_id)
+            return action(doc_id)
         except AssistantError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
+
+    def confirm(doc_id: str | None, request: gr.Request):
+        r = as_admin(assistant.report, doc_id, request)
         question = (f"«{inert(r.title)}» ({inert(r.file)}) حذف کریں؟ اس کی فائل اور {r.chunks} ٹکڑے مٹ جائیں گے۔ · "
                     f"Remove it? Its file and its {r.chunks} chunks are deleted.")  # fmt: skip
         return gr.update(visible=True), question
 
     def remove(doc_id: str | None, search: str, request: gr.Request):
-        user = user_of(request)
-        if user not in admins:  # checked here too: the button is only hidden from staff
-            log.warning("remove_report refused: %s is not an admin", repr(user) if user else "no login")
-            raise gr.Error(ADMINS_ONLY, print_exception=False)
-        if not doc_id:
-            raise gr.Error(CHOOSE_FIRST, print_exception=False)
-        try:
-            removed = assistant.remove_report(doc_id)
-        except AssistantError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        log.info("report %s removed by %s", removed.doc_id, user)
+        removed = as_admin(assistant.remove_report, doc_id, request)
+        log.info("report %s removed by %s", removed.doc_id, user_of(request))
         done = f"🗑 حذف ہو گئی · Removed: {inert(removed.file)}"
         return *read(search, request), gr.update(visible=False), done
 
