@@ -62,6 +62,14 @@ def test_search_matches_title_or_file_in_any_case_and_form():
 TWIN = REMOVED.replace(".txt", ".md")  # the same report in a second file
 
 
+def test_removing_from_a_fresh_install_says_no_such_report_and_creates_no_index(tmp_path):
+    fresh = Assistant(Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path))
+    assert fresh.reports() == []
+    with pytest.raises(ReportNotFoundError, match="'a.txt'"):
+        fresh.remove_report("a.txt")
+    assert not (tmp_path / "index").exists()
+
+
 def test_the_command_line_lists_shows_and_removes_only_when_confirmed(copied, capsys, monkeypatch):
     corpus, index = copied
     shutil.copy(corpus / REMOVED, corpus / TWIN)

@@ -162,6 +162,7 @@ class Assistant:
         """Delete a report: its file from the corpus folder (so no later ingest brings it
         back; a file outside the folder is left where it is) and its chunks from the
         index. Every server on this index sees it at its next question."""
+        self.report(doc_id)  # an unknown id (or no index at all) changes nothing, creates nothing
         return self._ingests.run(lambda: self._change_index(lambda index: self._remove(index, doc_id)))
 
     def _remove(self, index: SearchIndex, doc_id: str) -> ReportInfo:
