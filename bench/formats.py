@@ -1,8 +1,10 @@
 """How well reports in each format are read: character accuracy of the extracted text
 against the source report, and `assistant eval` on a corpus ingested from each format.
 
-The files are the five reports as HTML pages, and Word and PDF files LibreOffice made
-from them (`bench/make_formats.py`, committed under tests/fixtures/formats/).
+The files are the five reports as HTML pages, Word and PDF files LibreOffice made
+from them, and the pages printed to PDF by a browser, running header and footer and
+the site's menu included (`bench/make_formats.py`, committed under
+tests/fixtures/formats/).
 Character accuracy is 1 - (edits / source characters), edits counted from difflib's
 alignment, after `normalize` (digits, letters, punctuation, spacing) and with the
 `ماخذ:` / `تبصرہ` metadata lines left out of both sides (an HTML page carries its
@@ -28,11 +30,17 @@ from assistant.evaluation import evaluate  # noqa: E402
 from assistant.normalize import normalize  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "formats"
-FORMATS = ("txt", "html", "docx", "pdf")
+FORMATS = ("txt", "html", "docx", "pdf", "browser_pdf")
+
+
+def suffix(fmt: str) -> str:
+    return fmt.rsplit("_", 1)[-1]
 
 
 def files(fmt: str) -> list[Path]:
-    return sorted((ROOT / "corpus").glob("*.txt")) if fmt == "txt" else sorted((FIXTURES / fmt).glob(f"*.{fmt}"))
+    if fmt == "txt":
+        return sorted((ROOT / "corpus").glob("*.txt"))
+    return sorted((FIXTURES / fmt).glob(f"*.{suffix(fmt)}"))
 
 
 def body(text: str) -> str:
@@ -66,7 +74,7 @@ def eval_corpus(fmt: str, work: Path) -> dict:
         items = [json.loads(line) for line in (ROOT / "evals" / f"{split}.jsonl").read_text().splitlines() if line]
         for item in items:
             if item.get("gold_doc"):
-                item["gold_doc"] = item["gold_doc"].rsplit(".", 1)[0] + f".{fmt}"
+                item["gold_doc"] = item["gold_doc"].rsplit(".", 1)[0] + f".{suffix(fmt)}"
         path = work / fmt / f"{split}.jsonl"
         path.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items), encoding="utf-8")
         row = evaluate(assistant, path, None, progress=False).table["all"]

@@ -1,10 +1,13 @@
 """Build the five reports as staff have them: a saved web page (HTML with a <title>,
-a canonical link and the site's menu and footer around the article), and Word and PDF
+a canonical link and the site's menu and footer around the article), Word and PDF
 files made from it by LibreOffice (Debian's `libreoffice-writer-nogui`, run headless)
-with an Urdu font. The files land in tests/fixtures/formats/{html,docx,pdf}/ and are
-committed, so the tests and CI need no LibreOffice; run this again to rebuild them.
+with an Urdu font, and the web page printed to PDF by a browser (Chromium's print to
+PDF, with its running header and footer: the date, the page's address, "2/5"). The
+files land in tests/fixtures/formats/{html,docx,pdf,browser_pdf}/ and are committed,
+so the tests and CI need neither program; run this again to rebuild them (each part
+runs where its program is installed).
 
-    apt-get install -y libreoffice-writer-nogui fonts-noto-core
+    apt-get install -y libreoffice-writer-nogui chromium fonts-noto-core
     python bench/make_formats.py
 """
 
@@ -65,9 +68,31 @@ def convert(html: Path, fmt: str, out_dir: Path, target: str | None = None) -> P
     return out_dir / f"{html.stem}.{fmt}"
 
 
+def print_to_pdf(html: Path, out_dir: Path) -> Path:
+    """The page as a browser saves it with Print > Save as PDF."""
+    target = out_dir / f"{html.stem}.pdf"
+    subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--print-to-pdf={target}", html.as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    return target
+
+
 def main() -> None:
-    if not shutil.which("soffice"):
-        sys.exit("needs LibreOffice: apt-get install -y libreoffice-writer-nogui fonts-noto-core")
+    if not shutil.which("soffice") and not shutil.which("chromium"):
+        sys.exit("needs LibreOffice or Chromium: apt-get install -y libreoffice-writer-nogui chromium fonts-noto-core")
+    if shutil.which("soffice"):
+        office_files()
+    if shutil.which("chromium"):
+        (OUT / "browser_pdf").mkdir(parents=True, exist_ok=True)
+        for report in sorted((ROOT / "corpus").glob("*.txt")):
+            page = OUT / "html" / f"{report.stem}.html"
+            if not page.exists():
+                page.write_text(page_html(report.read_text(encoding="utf-8"), report.stem, False), encoding="utf-8")
+            print(print_to_pdf(page, OUT / "browser_pdf").relative_to(ROOT))
+
+
+def office_files() -> None:
     for fmt in ("html", "docx", "pdf"):
         (OUT / fmt).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,6 +1,6 @@
-"""Reports as staff have them: the five reports as saved web pages, and Word and PDF
-files LibreOffice made from them with an Urdu font (`bench/make_formats.py`), read,
-ingested and cited with their page or paragraph."""
+"""Reports as staff have them: the five reports as saved web pages, Word and PDF files
+LibreOffice made from them with an Urdu font, and the pages printed to PDF by Chromium
+(`bench/make_formats.py`), read, ingested and cited with their page or paragraph."""
 
 import difflib
 import shutil
@@ -35,6 +35,22 @@ def test_each_format_reads_back_the_report_text(fmt):
     pdf = read_report(FIXTURES / "pdf" / f"{STEMS[1]}.pdf", "r.pdf")
     for figure in ("85.59/100", "2024", "06"):  # numbers inside Urdu keep their order
         assert figure in pdf.text
+
+
+def test_browser_printed_pdf_reads_as_the_report_without_running_header_or_footer():
+    """Chromium names a bracket in Urdu text by its mirror glyph, writes Arabic
+    presentation forms, and prints the date, the page's address and "n/m" on every page."""
+    for stem in STEMS:
+        source = _body((ROOT / "corpus" / f"{stem}.txt").read_text(encoding="utf-8"))
+        report = read_report(FIXTURES / "browser_pdf" / f"{stem}.pdf", f"{stem}.pdf")
+        assert not any("\ufb50" <= c <= "\ufeff" for c in report.text), stem
+        assert "file:" not in report.text and " PM" not in report.text and " AM" not in report.text, stem
+        assert figures(_body(report.text)) == figures(source) + ["1234567"], stem  # the site's view count is printed
+        assert len(report.locations) >= 2
+    brackets = read_report(FIXTURES / "browser_pdf" / f"{STEMS[1]}.pdf", "r.pdf").text
+    assert "(63 صوبوں" in brackets and "زیادہ)" in brackets
+    latin = read_report(FIXTURES / "browser_pdf" / f"{STEMS[3]}.pdf", "r.pdf").text
+    assert "(PSC)" in latin and "(GDC)" in latin
 
 
 def test_web_page_title_source_and_no_site_chrome():

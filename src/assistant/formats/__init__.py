@@ -25,7 +25,8 @@ READERS: dict[str, Callable[[Path], Extracted]] = {
 }
 SUFFIXES = tuple(READERS)
 # bumped when a reader's output changes, so an ingest reads files of that kind again
-VERSIONS = {".pdf": 1, ".docx": 2, ".html": 2, ".htm": 2}  # 2: hidden and deleted text left out
+# docx/html 2: hidden and deleted text left out; pdf 2: mirrored brackets, running headers and footers
+VERSIONS = {".pdf": 2, ".docx": 2, ".html": 2, ".htm": 2}
 
 # Limits on one report file, all here. A file over one is refused with a sentence naming it.
 MAX_BYTES = {".pdf": 50_000_000, ".docx": 50_000_000}

@@ -13,10 +13,18 @@ the same whichever comes first (`766/QD-TTg`, `COVID-19`): it is read number fir
 Vietnamese decision numbers are written. Lines are joined into paragraphs by their
 spacing, and each page's start is a location ("page 2") for citations. Lines are
 grouped by baseline across the whole page width, so a two-column page reads across
-its columns."""
+its columns.
+
+Two things differ between the programs that write PDFs. A browser draws a bracket in
+right-to-left text as its mirror image and names it by that glyph, so `(63)` reads
+`)63(`; LibreOffice names the character meant. Which one a file is, is read from the
+file: the brackets are turned round when that makes them pair up. And a browser puts a
+running header and footer on every page (the date, the address, "2/5"); a line at the
+top or bottom of most pages that is the same on each, digits aside, is left out."""
 
 import re
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 from .base import Extracted
@@ -30,9 +38,13 @@ _UNMAPPED = re.compile(r"\(cid:\d+\)")  # pdfminer's stand-in for a glyph its fo
 UNMAPPED_SHARE = 0.01  # more unmapped glyphs than this share of the text: the file is refused
 _OPEN_URL = re.compile(r"https?://\S*$")  # a line that ends inside a URL: the next Latin line goes on with it
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
+_MIRRORED = str.maketrans("()[]{}<>«»", ")(][}{><»«")
+_OPENING, _CLOSING = "([{<«", ")]}>»"
+RUNNING_LINES = 2  # lines at the top and at the bottom of a page that may be a running header or footer
 
 
 def _kind(char: str) -> str:
+    char = unicodedata.normalize("NFKC", char)[:1] or char  # a ligature (ﬁ) is the letters it joins
     if char.isdigit():
         return "D"
     if char.isascii() and char.isalpha() or "\u00c0" <= char <= "\u024f":
@@ -74,11 +86,12 @@ def _runs(visual: list[str], kinds: list[str]) -> list[tuple[int, int, bool]]:
     return runs
 
 
-def logical_line(visual: list[str], latin_follows: bool = False) -> str:
+def logical_line(visual: list[str], latin_follows: bool = False, mirrored: bool = False) -> str:
     """One line's characters from right to left, as read; left-to-right runs turned round.
     A line of Latin text alone reads left to right. When the next line goes on in Latin
     (a URL broken over two lines), punctuation drawn after the line's last Latin run
-    (the `-` where it broke) belongs to that run's end."""
+    (the `-` where it broke) belongs to that run's end. `mirrored`: brackets read right to
+    left are named by their mirror glyph, and are turned round."""
     if _is_latin_line(visual):
         return "".join(reversed(visual))
     kinds = [_kind(c) for c in visual]
@@ -99,7 +112,8 @@ def logical_line(visual: list[str], latin_follows: bool = False) -> str:
             first -= 1
         if first < tail - 1:  # the punctuation joins the run, at its (logical) end
             runs[first:tail] = [(runs[first][0], runs[tail - 1][1], True)]
-    return "".join("".join(reversed(visual[a : b + 1])) if ltr else visual[a] for a, b, ltr in runs)
+    flip = _MIRRORED if mirrored else {}
+    return "".join("".join(reversed(visual[a : b + 1])) if ltr else visual[a].translate(flip) for a, b, ltr in runs)
 
 
 def _is_latin_line(visual: list[str]) -> bool:
@@ -107,9 +121,10 @@ def _is_latin_line(visual: list[str]) -> bool:
     return "R" not in kinds and "L" in kinds
 
 
-def _lines(page) -> list[tuple[float, str, float]]:
-    """(baseline, text, width) of each line, top to bottom. A vowel mark drawn above or below
-    its letter sits on the line nearest to it, never on a line of its own."""
+def _rows(page) -> list[tuple[float, list[str], float]]:
+    """(baseline, characters from left to right, width) of each line, top to bottom. A vowel
+    mark drawn above or below its letter sits on the line nearest to it, never on a line of
+    its own."""
     rows: list[tuple[float, list[tuple[float, int, str, float]]]] = []
     marks = []
     for order, char in enumerate(page.chars):
@@ -126,10 +141,60 @@ def _lines(page) -> list[tuple[float, str, float]]:
         if rows:
             min(rows, key=lambda r: abs(r[0] - baseline))[1].append(entry)
     rows.sort(key=lambda r: -r[0])
-    visual = [[c[2] for c in sorted(chars)] for _, chars in rows]
-    widths = [max(c[3] for c in chars) + max(c[0] for c in chars) for _, chars in rows]  # x1 - x0
-    follows = [_is_latin_line(v) for v in visual[1:]] + [False]
-    return [(b, logical_line(v, f).strip(), w) for (b, _), v, f, w in zip(rows, visual, follows, widths)]
+    return [
+        (baseline, [c[2] for c in sorted(chars)], max(c[3] for c in chars) + max(c[0] for c in chars))  # x1 - x0
+        for baseline, chars in rows
+    ]
+
+
+def _lines(rows: list[tuple[float, list[str], float]], mirrored: bool) -> list[tuple[float, str, float]]:
+    """(baseline, text as read, width) of each line."""
+    follows = [_is_latin_line(v) for _, v, _ in rows[1:]] + [False]
+    return [(b, logical_line(v, f, mirrored).strip(), w) for (b, v, w), f in zip(rows, follows)]
+
+
+def _unpaired(pages: list[list[tuple[float, str, float]]]) -> int:
+    """Brackets without a partner, in the text read as sentences (a bracket closes within
+    its sentence)."""
+    depth = unpaired = 0
+    for lines in pages:
+        for _, text, _ in lines:
+            for char in text:
+                if char in _OPENING:
+                    depth += 1
+                elif char in _CLOSING:
+                    if depth:
+                        depth -= 1
+                    else:
+                        unpaired += 1
+            if text.endswith(_SENTENCE_END):
+                unpaired, depth = unpaired + depth, 0
+    return unpaired + depth
+
+
+def _running_key(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(text.split()))
+
+
+def _without_running_lines(pages: list[list[tuple[float, str, float]]]) -> list[list[tuple[float, str, float]]]:
+    """The pages less their running header and footer: a line among the first or last
+    RUNNING_LINES of at least half the pages (two at least) that is the same on each,
+    digits aside."""
+    pages = [[line for line in lines if line[1]] for lines in pages]
+    if len(pages) < 2:
+        return pages
+
+    def edge(lines: list, index: int) -> bool:
+        return index < RUNNING_LINES or index >= len(lines) - RUNNING_LINES
+
+    seen = Counter(
+        key for lines in pages for key in {_running_key(t) for i, (_, t, _) in enumerate(lines) if edge(lines, i)}
+    )
+    running = {key for key, pages_with in seen.items() if key and pages_with >= max(2, (len(pages) + 1) // 2)}
+    return [
+        [line for i, line in enumerate(lines) if not (edge(lines, i) and _running_key(line[1]) in running)]
+        for lines in pages
+    ]
 
 
 def read_pdf(path: Path) -> Extracted:
@@ -138,13 +203,17 @@ def read_pdf(path: Path) -> Extracted:
 
     try:
         with pdfplumber.open(path) as pdf:
-            pages = [_lines(page) for page in pdf.pages]
+            rows = [_rows(page) for page in pdf.pages]
             title = (pdf.metadata or {}).get("Title")
     except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds for a broken file, pdfplumber wraps them
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
         if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
             raise ValueError("encrypted PDF: it needs a password; save an unprotected copy") from None
         raise ValueError(f"not a readable PDF ({type(cause).__name__}: {str(cause)[:120]})") from None
+    pages = [_lines(r, mirrored=False) for r in rows]
+    turned = [_lines(r, mirrored=True) for r in rows]
+    if _unpaired(turned) < _unpaired(pages):
+        pages = turned
     if not any(line[1] for lines in pages for line in lines):
         raise ValueError("no text layer (a scanned PDF?); it needs OCR before it can be read")
     letters = sum(len(line[1]) for lines in pages for line in lines)
@@ -155,7 +224,7 @@ def read_pdf(path: Path) -> Extracted:
             "reliably; export it again with an embedded Unicode font, or OCR it"
         )
     pages = [[(b, _UNMAPPED.sub("", t), w) for b, t, w in lines] for lines in pages]
-    return _join(pages, title.strip() if isinstance(title, str) and title.strip() else None)
+    return _join(_without_running_lines(pages), title.strip() if isinstance(title, str) and title.strip() else None)
 
 
 def _join(pages: list[list[tuple[float, str, float]]], title: str | None) -> Extracted:
