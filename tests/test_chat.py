@@ -255,10 +255,11 @@ def test_login_is_throttled(assistant):
     import httpx
 
     from assistant.ui.login import LoginThrottle
+    from assistant.users import Logins
 
     port = free_port()
     served = Assistant(assistant.settings, chat_port=port, chat_auth="staff:right-horse")
-    throttle = LoginThrottle({"staff": "right-horse"}, free_failures=3, lock_seconds=1.5, failure_pause=0.05)
+    throttle = LoginThrottle(Logins({"staff": "right-horse"}), free_failures=3, lock_seconds=1.5, failure_pause=0.05)
     app = launch(served, block=False, login=throttle)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http_client:
@@ -285,11 +286,12 @@ def test_a_login_lock_holds_the_guessing_address_only(assistant, caplog):
     import httpx
 
     from assistant.ui.login import LoginThrottle
+    from assistant.users import Logins
 
     caplog.set_level(logging.WARNING, logger="assistant.ui.login")
     port = free_port()
     served = Assistant(assistant.settings, chat_port=port, chat_auth="staff:right-horse")
-    throttle = LoginThrottle({"staff": "right-horse"}, free_failures=3, lock_seconds=1, failure_pause=0.05)
+    throttle = LoginThrottle(Logins({"staff": "right-horse"}), free_failures=3, lock_seconds=1, failure_pause=0.05)
     app = launch(served, block=False, login=throttle)
     url = f"http://127.0.0.1:{port}"
 
@@ -306,7 +308,7 @@ def test_a_login_lock_holds_the_guessing_address_only(assistant, caplog):
             assert throttle.locked("staff", "127.0.0.2") and not throttle.locked("staff", "127.0.0.1")
             assert login(attacker, "right-horse") == 400  # locked for this address, even with the password
             assert login(staff, "right-horse") == 200  # the owner, from elsewhere, is not locked out
-            assert staff.get("/api/health", auth=("staff", "right-horse")).status_code == 200  # nor from the API
+            assert staff.get("/api/reports", auth=("staff", "right-horse")).status_code == 200  # nor from the API
             time.sleep(1.1)
             assert login(attacker, "guess-3") == 400  # the lock expired; one more failure locks it twice as long
             time.sleep(1.1)
@@ -327,8 +329,9 @@ def test_login_lock_survives_a_flood_of_other_names():
     import asyncio
 
     from assistant.ui.login import LoginThrottle
+    from assistant.users import Logins
 
-    throttle = LoginThrottle({"staff": "right-horse"}, free_failures=2, lock_seconds=60, failure_pause=0,
+    throttle = LoginThrottle(Logins({"staff": "right-horse"}), free_failures=2, lock_seconds=60, failure_pause=0,
                              max_accounts=50)  # fmt: skip
 
     async def attempts():
@@ -352,8 +355,9 @@ def test_a_real_account_still_locks_when_made_up_names_fill_the_table():
     import asyncio
 
     from assistant.ui.login import LoginThrottle
+    from assistant.users import Logins
 
-    throttle = LoginThrottle({"staff": "right-horse"}, free_failures=2, lock_seconds=60, failure_pause=0,
+    throttle = LoginThrottle(Logins({"staff": "right-horse"}), free_failures=2, lock_seconds=60, failure_pause=0,
                              max_accounts=50)  # fmt: skip
 
     async def attempts():
@@ -382,13 +386,13 @@ def test_a_real_account_still_locks_when_made_up_names_fill_the_table():
     ],
 )
 def test_bad_login_lists_are_refused_saying_which(chat_auth, says):
-    from assistant.ui.login import parse_logins
+    from assistant.users import parse_logins
 
     with pytest.raises(ValueError, match=says):
         parse_logins(chat_auth)
 
 
 def test_passwords_are_kept_exactly():
-    from assistant.ui.login import parse_logins
+    from assistant.users import parse_logins
 
     assert parse_logins("amna: secret ,bilal:a:b") == {"amna": " secret ", "bilal": "a:b"}

@@ -55,6 +55,10 @@ def test_upload_ask_restart_reopen_vote_and_export(browser, settings, tmp_path, 
     app = launch(Assistant(settings), block=False)
     url = f"http://127.0.0.1:{settings.chat_port}/"
     try:
+        stranger = browser.new_page()
+        stranger.goto(url, wait_until="domcontentloaded")
+        stranger.get_by_text("اپنے نام اور پاس ورڈ سے لاگ اِن کریں").wait_for()  # the login page speaks Urdu first
+        stranger.close()
         page = _page(browser, url, "amna")
         page.locator("#upload input[type=file]").set_input_files([str(PDF), str(DOCX)])
         page.locator("#upload-send").click()

@@ -15,7 +15,8 @@ from assistant import Assistant
 require("gradio")
 from assistant.http_api import TokenThrottle  # noqa: E402
 from assistant.ui.app import launch  # noqa: E402
-from assistant.ui.login import LoginThrottle, parse_logins  # noqa: E402
+from assistant.ui.login import LoginThrottle  # noqa: E402
+from assistant.users import Logins, parse_logins  # noqa: E402
 
 COMMUNE = "کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟"
 TOKEN = "tool-token-123"
@@ -28,7 +29,7 @@ def _start(assistant, tmp_path_factory, tokens=None, **settings):
     served = Assistant(assistant.settings, index_dir=index, chat_port=port, **settings)
     login = None
     if served.settings.chat_auth:
-        login = LoginThrottle(parse_logins(served.settings.chat_auth), failure_pause=0)
+        login = LoginThrottle(Logins(parse_logins(served.settings.chat_auth)), failure_pause=0)
     app = launch(served, block=False, login=login, tokens=tokens)
     return app, f"http://127.0.0.1:{port}/"
 
@@ -49,8 +50,8 @@ def guarded_url(assistant, tmp_path_factory):
 
 def test_rest_health_and_ask(open_url):
     with httpx.Client(base_url=open_url, timeout=60) as http:
-        health = http.get("api/health").json()
-        assert health["status"] == "ok" and health["reports"] == 5 and health["chunks"] > 100
+        assert http.get("api/health").json() == {"status": "ok"}
+        assert len(http.get("api/reports").json()["reports"]) == 5
         answer = http.post("api/ask", json={"question": COMMUNE}).json()
         assert answer["answer"] == "2،334" and answer["citations"][0]["doc_id"] == "000_63192892e5e1be8e.txt"
         previous = ["پورے صوبے میں اس وقت کتنے کیڈرز، سرکاری ملازمین ہیں؟"]
@@ -88,7 +89,8 @@ def test_openai_client_gets_answers_with_citations(open_url):
 def test_login_rules_apply_to_the_api(guarded_url):
     with httpx.Client(base_url=guarded_url, timeout=60) as http:
         assert http.post("api/ask", json={"question": COMMUNE}).status_code == 401
-        assert http.get("api/health").status_code == 401
+        assert http.get("api/reports").status_code == 401
+        assert http.get("api/health").json() == {"status": "ok"}  # a load balancer's probe has no login
         assert http.post("api/ask", json={"question": COMMUNE}, auth=("staff", "wrong")).status_code == 401
         assert (
             http.post("api/ask", json={"question": COMMUNE}, auth=("staff", "right-horse")).json()["answer"] == "2،334"
@@ -201,23 +203,38 @@ def test_wrong_tokens_lock_their_source_and_are_limited_server_wide(throttled, c
     caplog.set_level(logging.WARNING, logger="assistant.http_api")
 
     def ask(client: httpx.Client, token: str) -> int:
-        return client.get("api/health", headers={"Authorization": f"Bearer {token}"}).status_code
+        return client.get("api/reports", headers={"Authorization": f"Bearer {token}"}).status_code
 
     with _from("127.0.0.2", throttled) as a, _from("127.0.0.3", throttled) as b, _from("127.0.0.4", throttled) as c, \
             _from("127.0.0.1", throttled) as staff:  # fmt: skip
         assert ask(staff, TOKEN) == 200
         assert [ask(a, f"guess-{n}") for n in range(4)] == [401, 401, 401, 429]  # locked after 3
-        locked = a.get("api/health", headers={"Authorization": f"Bearer {TOKEN}"})
+        locked = a.get("api/reports", headers={"Authorization": f"Bearer {TOKEN}"})
         assert locked.status_code == 429 and "this address" in locked.json()["message"]  # not even checked
         assert int(locked.headers["Retry-After"]) > 30
         assert ask(staff, TOKEN) == 200  # another address is not locked
         assert [ask(b, f"guess-b{n}") for n in range(3)] == [401, 401, 429]  # 5 failures server-wide: dry
-        dry = b.get("api/health", headers={"Authorization": f"Bearer {TOKEN}"})
+        dry = b.get("api/reports", headers={"Authorization": f"Bearer {TOKEN}"})
         assert dry.status_code == 429 and "on this server" in dry.json()["message"]
         assert [ask(c, "guess-c"), ask(c, "guess-c2")] == [401, 429]  # a fresh address: one check, then none
         assert ask(staff, TOKEN) == 200  # an address that has not failed still gets in
-        assert staff.get("api/health", auth=("staff", "right-horse")).status_code == 200
+        assert staff.get("api/reports", auth=("staff", "right-horse")).status_code == 200
     lines = [r.getMessage() for r in caplog.records if r.name == "assistant.http_api"]
     assert sum("127.0.0.2 locked" in line for line in lines) == 1, lines
     assert sum("server-wide limit" in line for line in lines) == 1, lines
     assert not any("guess" in line or TOKEN in line for line in lines), lines
+
+
+def test_the_openai_text_reply_names_the_page_or_paragraph_not_offsets():
+    from assistant.answers import Answer, Citation
+    from assistant.http_api import sources_text
+
+    def cited(language: str, location: str | None) -> str:
+        citation = Citation(number=1, doc_id="r.pdf", title="رپورٹ", file="r.pdf", source_url=None,
+                            quote="17,418 کیڈرز", start=120, end=134, location=location)  # fmt: skip
+        return sources_text(Answer(question="q", language=language, answer="17,418", citations=[citation]))
+
+    assert "[1] رپورٹ — r.pdf, صفحہ 2" in cited("ur", "page 2") and "120" not in cited("ur", "page 2")
+    assert "[1] رپورٹ — r.pdf, page 2" in cited("en", "page 2")
+    assert "[1] رپورٹ — r.pdf\n" in cited("en", None)  # no location: the file alone
+    assert "— r.pdf, اخراجات ¶ 2" in cited("ur", "اخراجات ¶ 2")

@@ -42,11 +42,10 @@ def test_only_good_files_are_copied_each_refusal_says_why(tmp_path):
     (incoming / "run.exe").write_bytes(b"MZ")
     (incoming / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
     big = incoming / "big.txt"
-    big.write_text("رپورٹ " * 5_000, encoding="utf-8")  # 55 kB
+    big.write_text("رپورٹ " * 500_000, encoding="utf-8")  # 5.5 MB: over the limit for text
     corpus = tmp_path / "corpus"
 
-    assert good.stat().st_size < 45_000
-    copied, refused = stage([good, locked, incoming / "run.exe", incoming / "latin1.txt", big], corpus, 45_000)
+    copied, refused = stage([good, locked, incoming / "run.exe", incoming / "latin1.txt", big], corpus)
     assert copied == [corpus / UPLOAD_FOLDER / "000.pdf"] and copied[0].read_bytes() == good.read_bytes()
     reasons = {r.path.name: r.reason for r in refused}
     assert "encrypted PDF" in reasons["locked.pdf"]

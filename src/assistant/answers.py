@@ -45,6 +45,17 @@ class Citation(BaseModel):
     location: str | None = Field(None, description="The page (PDF) or section and paragraph (Word, HTML) it is on.")
 
 
+PAGE = {"ur": "صفحہ", "en": "page"}
+
+
+def location_label(location: str | None, language: str) -> str:
+    """A citation's page or paragraph as people read it, in the answer's language ("page 2"
+    is «صفحہ 2» in Urdu; "¶ 5" stays)."""
+    if not location:
+        return ""
+    return PAGE.get(language, "page") + location[4:] if location.startswith("page ") else location
+
+
 class GroundingReport(BaseModel):
     """What the grounding check found in an LLM answer."""
 

@@ -21,6 +21,7 @@ from .index import SearchIndex
 from .ingest import IngestReport, ingest
 from .library import ReportInfo, find_report, list_reports
 from .normalize import language
+from .preview import Preview, open_citation
 from .questions import check_question
 from .retrieval import HybridRetriever
 from .settings import Settings
@@ -157,6 +158,13 @@ class Assistant:
             return self.index.documents
         except IndexMissingError:
             return {}
+
+    def open_source(self, doc_id: str, start: int, end: int) -> Preview:
+        """What a citation opens (`preview.py`): its PDF page with the quoted lines marked, or
+        its paragraph in context; ReportNotFoundError once the report is removed."""
+        self.report(doc_id)
+        entry = self.index.documents[doc_id]
+        return open_citation(Path(entry["path"]), entry["sha256"], start, end)
 
     def remove_report(self, doc_id: str) -> ReportInfo:
         """Delete a report: its file from the corpus folder (so no later ingest brings it

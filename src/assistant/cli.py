@@ -70,8 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="start the staff chat in the browser")
     chat.add_argument("--host", dest="chat_host", help="address to listen on (ASSISTANT_CHAT_HOST, default 127.0.0.1)")
     chat.add_argument("--port", dest="chat_port", type=int, help="port (ASSISTANT_CHAT_PORT, default 7860)")
-    chat.add_argument("--auth", dest="chat_auth", help="logins as user:password[,user:password] (ASSISTANT_CHAT_AUTH)")
     chat.add_argument("--admins", dest="chat_admins", help="users who may add reports (ASSISTANT_CHAT_ADMINS)")
+    users = sub.add_parser("users", help="chat logins, kept hashed in data_dir/users.json")
+    users_sub = users.add_subparsers(dest="action", required=True)
+    add = users_sub.add_parser("add", help="add a login, or set a new password (asked twice; one line on stdin "
+                               "without a terminal)")  # fmt: skip
+    add.add_argument("name")
+    add.add_argument("--admin", action="store_true", help="may add and remove reports")
+    users_sub.add_parser("list", help="every login and whether it is an admin")
+    drop = users_sub.add_parser("remove", help="delete a login")
+    drop.add_argument("name")
 
     ev = sub.add_parser("eval", help="score the assistant on a question set in evals/")
     ev.add_argument(
@@ -160,6 +168,33 @@ def _reports(assistant: Assistant, args: argparse.Namespace) -> int:
     return 0
 
 
+def _users(settings: Settings, args: argparse.Namespace) -> int:
+    from .users import add_user, read_users, remove_user, users_file
+
+    path = users_file(settings.data_dir)
+    try:
+        if args.action == "list":
+            for name, account in read_users(path).items():
+                print(f"{name}\t{'admin' if account.admin else 'staff'}")
+        elif args.action == "remove":
+            remove_user(path, args.name)
+            print(f"removed {args.name}")
+        else:
+            if sys.stdin.isatty():
+                password = getpass.getpass(f"password for {args.name}: ")
+                if getpass.getpass("again: ") != password:
+                    print("error: the two passwords differ; nothing changed", file=sys.stderr)
+                    return 2
+            else:
+                password = sys.stdin.readline().rstrip("\n")
+            new = add_user(path, args.name, password, admin=args.admin)
+            print(f"{'added' if new else 'updated'} {args.name} ({'admin' if args.admin else 'staff'}) in {path}")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def command_line_user() -> str:
     """Who runs an ingest from the shell, as the library records it."""
     try:
@@ -190,7 +225,7 @@ def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
 
 def _settings(args: argparse.Namespace) -> Settings:
     flags = ("index_dir", "corpus_dir", "embedding", "chroma_url", "top_k", "answerer", "llm_backend", "llm_base_url",
-             "llm_model", "chat_host", "chat_port", "chat_auth", "chat_admins", "data_dir")  # fmt: skip
+             "llm_model", "chat_host", "chat_port", "chat_admins", "data_dir")  # fmt: skip
     return Settings(**{k: getattr(args, k) for k in flags if getattr(args, k, None) is not None})
 
 
@@ -205,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in ("feedback", "conversations"):
             return _conversations(settings, args)  # no index or embedding needed
+        if args.command == "users":
+            return _users(settings, args)
         assistant = Assistant(settings)
         if args.command == "ingest":
             report = assistant.ingest(args.paths or None, rebuild=args.rebuild, progress=not args.no_progress,

@@ -1,6 +1,7 @@
 """The HTTP API beside the chat, on the same server (Gradio runs on FastAPI):
 
-- `GET /api/health`: whether the index opens, with its size;
+- `GET /api/health`: whether the server can answer, open to a load balancer's probe
+  (no login, nothing about the reports);
 - `POST /api/ask` `{"question": ..., "previous_questions": [...]}`: the `Answer` as JSON;
 - `POST /api/ingest` `{"paths": [...], "rebuild": false}` (admin): ingest reports that
   lie under the corpus folder, returning the ingest report;
@@ -10,7 +11,7 @@
   chat front-ends and tools can use the assistant; the answer text ends with its
   numbered sources and the response carries the citations as data too.
 
-Access follows the chat's rules: open on loopback without a login; otherwise a request
+Access follows the chat's rules (the health check aside): open on loopback without a login; otherwise a request
 needs the chat's user and password (HTTP Basic, throttled like the login page) or the
 API token (`Authorization: Bearer`, setting `api_token`). Ingest and removing a report
 always need the token.
@@ -42,7 +43,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
 
-from .answers import Answer
+from .answers import Answer, location_label
 from .assistant import Assistant
 from .errors import AssistantError, CorpusPathError, IndexMissingError, InvalidQuestionError
 from .library import ReportNotFoundError
@@ -181,7 +182,8 @@ def sources_text(answer: Answer) -> str:
         return answer.answer
     lines = [answer.answer, "", "Sources:" if answer.language == "en" else "حوالہ جات:"]
     for c in answer.citations:
-        lines.append(f"[{c.number}] {c.title} — {c.file} ({c.start}–{c.end}) {c.source_url or ''}".rstrip())
+        where = location_label(c.location, answer.language)
+        lines.append(f"[{c.number}] {c.title} — {c.file}{', ' + where if where else ''} {c.source_url or ''}".rstrip())
         lines.append(f"    «{c.quote}»")
     return "\n".join(lines)
 
@@ -261,16 +263,18 @@ def mount(app: FastAPI, assistant: Assistant, check_login=None, tokens: TokenThr
         return standalone, assistant.ask(standalone)
 
     @app.get("/api/health")
-    async def health(request: Request):
+    async def health():
+        """For a load balancer's probe: no login, and nothing about the reports. 200 when
+        questions can be answered or no report is indexed yet (the chat then takes the
+        first ones); 503 when the index cannot be opened."""
         try:
-            await allowed(request)
-            index = await _in_thread(lambda: assistant.index)
-            return {"status": "ok", "reports": len(index.documents), "chunks": index.chunk_count,
-                    "embedding": index.manifest["embedding"]}  # fmt: skip
-        except (Denied, AssistantError) as exc:
-            response = error(exc)
-            response.status_code = response.status_code if isinstance(exc, Denied) else 503
-            return response
+            await _in_thread(lambda: assistant.index)
+        except IndexMissingError:
+            return {"status": "ok"}
+        except AssistantError:
+            log.warning("health check: the index cannot be opened", exc_info=True)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return {"status": "ok"}
 
     @app.post("/api/ask")
     async def ask(request: Request):

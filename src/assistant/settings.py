@@ -68,8 +68,9 @@ class Settings(BaseSettings):
     chat_auth: str | None = Field(
         None,
         json_schema_extra=SECRET,
-        description="Chat logins as 'user:password', several separated by commas; required when chat_host is not "
-        "a loopback address.",
+        description="Chat logins in plain text as 'user:password', several separated by commas (from the "
+        "environment); `assistant users add` keeps hashed logins in a file instead. A login is required when "
+        "chat_host is not a loopback address.",
     )
     chat_workers: int = Field(
         8, ge=1, le=64, description="Questions the chat answers at the same time (threads of one process)."
@@ -78,13 +79,14 @@ class Settings(BaseSettings):
         200, ge=1, le=10_000, description="Questions the chat holds waiting; more are refused with 'busy'."
     )
     chat_admins: str | None = Field(
-        None, description="Comma-separated chat users who may upload reports from the chat (needs chat_auth)."
+        None,
+        description="Comma-separated chat users who may add and remove reports from the chat (besides those the "
+        "users file marks admin).",
     )
     data_dir: Path = Field(
-        Path("data"), description="Folder for saved conversations and answer feedback (an SQLite database)."
-    )
-    upload_max_bytes: int = Field(
-        5_000_000, ge=1_000, le=100_000_000, description="Largest report file accepted from a chat upload."
+        Path("data"),
+        description="Folder for saved conversations and answer feedback (an SQLite database) and the chat's users "
+        "file (users.json, written by `assistant users add`).",
     )
     api_token: str | None = Field(
         None,

@@ -29,7 +29,7 @@ def safe_name(name: str) -> str:
     return f"{stem}.{suffix.lower()}"
 
 
-def stage(files: list[Path], corpus_dir: Path, max_bytes: int) -> tuple[list[Path], list[SkippedFile]]:
+def stage(files: list[Path], corpus_dir: Path) -> tuple[list[Path], list[SkippedFile]]:
     """Copy the files that pass every check into `corpus_dir/uploads/`; (copied, refused).
     A name already there is replaced (a new version of that report; the ingest reports it
     as updated); two files of one upload with the same name are refused after the first."""
@@ -41,10 +41,8 @@ def stage(files: list[Path], corpus_dir: Path, max_bytes: int) -> tuple[list[Pat
             name = safe_name(file.name)
             if folder / name in copied:
                 raise ValueError("another file in this upload has the same name")
-            size = file.stat().st_size
-            if size > max_bytes:
-                raise ValueError(f"too large ({size:,} bytes; limit {max_bytes:,})")
-            read_report(file, name)  # another format, unreadable, encrypted, scanned or empty: refused, not copied
+            # too large for its format, another format, unreadable, encrypted, scanned or empty: refused, not copied
+            read_report(file, name)
             folder.mkdir(parents=True, exist_ok=True)
             handle, partial = tempfile.mkstemp(dir=folder, prefix=".", suffix=".part")  # hidden: ingest skips it
             os.close(handle)

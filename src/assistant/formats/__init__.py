@@ -31,6 +31,8 @@ VERSIONS = {".pdf": 2, ".docx": 2, ".html": 2, ".htm": 2}
 # Limits on one report file, all here. A file over one is refused with a sentence naming it.
 MAX_BYTES = {".pdf": 50_000_000, ".docx": 50_000_000}
 MAX_TEXT_BYTES = 5_000_000  # text and web pages
+# the chat takes no bigger file (Gradio refuses it); each format's own limit is checked after
+UPLOAD_MAX_BYTES = max(*MAX_BYTES.values(), MAX_TEXT_BYTES)
 # The text read from a report, every format (checked after reading; Word stops as soon as it
 # is passed). The five reports are 5,600-12,500 characters; a million is some 300 pages of
 # dense text (about 2,000 chunks of 500 characters); it turns away a 4.95 MB one-line web
@@ -83,6 +85,7 @@ __all__ = [
     "MAX_DOCX_RATIO",
     "MAX_DOCX_UNPACKED",
     "MAX_TEXT_BYTES",
+    "UPLOAD_MAX_BYTES",
     "RATIO_FROM",
     "check_chars",
     "max_bytes",

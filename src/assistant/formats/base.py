@@ -3,10 +3,24 @@ searched and quoted, and that citation offsets point into) and what the file say
 about itself."""
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from ..normalize import fold, fold_with_offsets
 
 Location = tuple[int, str]  # (character offset in the text, label: "page 2", "¶ 5", "Heading ¶ 2")
+
+
+class Box(NamedTuple):
+    """Where a stretch of the text is drawn on a PDF page: characters [start, end) of the
+    text, on page `page` (from 1), in points from the page's left and top edges."""
+
+    start: int
+    end: int
+    page: int
+    x0: float
+    top: float
+    x1: float
+    bottom: float
 
 
 @dataclass(frozen=True)
@@ -15,6 +29,7 @@ class Extracted:
     title: str | None = None
     source_url: str | None = None
     locations: tuple[Location, ...] = ()
+    boxes: tuple[Box, ...] = ()  # PDF: each line's place on its page
 
     def folded(self) -> "Extracted":
         """The same report in the one text everything reads (`normalize.fold`), page and
@@ -26,6 +41,7 @@ class Extracted:
             title=fold(self.title) if self.title else self.title,
             source_url=fold(self.source_url) if self.source_url else self.source_url,
             locations=tuple((where[at], fold(label)) for at, label in self.locations),
+            boxes=tuple(b._replace(start=where[b.start], end=where[b.end]) for b in self.boxes),
         )
 
 

@@ -26,8 +26,9 @@ import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
-from .base import Extracted
+from .base import Box, Extracted
 
 LINE_TOLERANCE = 2.0  # points between baselines still on one line
 PARAGRAPH_GAP = 1.15  # a gap this many times the usual line spacing starts a paragraph
@@ -121,14 +122,35 @@ def _is_latin_line(visual: list[str]) -> bool:
     return "R" not in kinds and "L" in kinds
 
 
-def _rows(page) -> list[tuple[float, list[str], float]]:
-    """(baseline, characters from left to right, width) of each line, top to bottom. A vowel
-    mark drawn above or below its letter sits on the line nearest to it, never on a line of
-    its own."""
-    rows: list[tuple[float, list[tuple[float, int, str, float]]]] = []
+class Row(NamedTuple):
+    """A line as drawn: its characters from left to right, and where it is on the page
+    (points; top and bottom from the page's top edge)."""
+
+    baseline: float
+    visual: list[str]
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+class Line(NamedTuple):
+    """A line as read."""
+
+    baseline: float
+    text: str
+    width: float
+    box: tuple[float, float, float, float]  # x0, top, x1, bottom
+
+
+def _rows(page) -> list[Row]:
+    """Each line, top to bottom. A vowel mark drawn above or below its letter sits on the
+    line nearest to it, never on a line of its own."""
+    rows: list[tuple[float, list[tuple[float, int, str, float, float, float]]]] = []
     marks = []
     for order, char in enumerate(page.chars):
-        baseline, entry = char["matrix"][5], (-char["x0"], -order, char["text"], char["x1"])  # ligatures share x0
+        baseline = char["matrix"][5]
+        entry = (-char["x0"], -order, char["text"], char["x1"], char["top"], char["bottom"])  # ligatures share x0
         if unicodedata.category(char["text"][:1]) == "Mn":
             marks.append((baseline, entry))
             continue
@@ -142,23 +164,33 @@ def _rows(page) -> list[tuple[float, list[str], float]]:
             min(rows, key=lambda r: abs(r[0] - baseline))[1].append(entry)
     rows.sort(key=lambda r: -r[0])
     return [
-        (baseline, [c[2] for c in sorted(chars)], max(c[3] for c in chars) + max(c[0] for c in chars))  # x1 - x0
+        Row(
+            baseline,
+            [c[2] for c in sorted(chars)],
+            -max(c[0] for c in chars),
+            min(c[4] for c in chars),
+            max(c[3] for c in chars),
+            max(c[5] for c in chars),
+        )  # fmt: skip
         for baseline, chars in rows
     ]
 
 
-def _lines(rows: list[tuple[float, list[str], float]], mirrored: bool) -> list[tuple[float, str, float]]:
-    """(baseline, text as read, width) of each line."""
-    follows = [_is_latin_line(v) for _, v, _ in rows[1:]] + [False]
-    return [(b, logical_line(v, f, mirrored).strip(), w) for (b, v, w), f in zip(rows, follows)]
+def _lines(rows: list[Row], mirrored: bool) -> list[Line]:
+    follows = [_is_latin_line(r.visual) for r in rows[1:]] + [False]
+    return [
+        Line(r.baseline, logical_line(r.visual, f, mirrored).strip(), r.x1 - r.x0, (r.x0, r.top, r.x1, r.bottom))
+        for r, f in zip(rows, follows)
+    ]
 
 
-def _unpaired(pages: list[list[tuple[float, str, float]]]) -> int:
+def _unpaired(pages: list[list[Line]]) -> int:
     """Brackets without a partner, in the text read as sentences (a bracket closes within
     its sentence)."""
     depth = unpaired = 0
     for lines in pages:
-        for _, text, _ in lines:
+        for line in lines:
+            text = line.text
             for char in text:
                 if char in _OPENING:
                     depth += 1
@@ -176,11 +208,11 @@ def _running_key(text: str) -> str:
     return re.sub(r"\d+", "#", " ".join(text.split()))
 
 
-def _without_running_lines(pages: list[list[tuple[float, str, float]]]) -> list[list[tuple[float, str, float]]]:
+def _without_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
     """The pages less their running header and footer: a line among the first or last
     RUNNING_LINES of at least half the pages (two at least) that is the same on each,
     digits aside."""
-    pages = [[line for line in lines if line[1]] for lines in pages]
+    pages = [[line for line in lines if line.text] for lines in pages]
     if len(pages) < 2:
         return pages
 
@@ -188,11 +220,11 @@ def _without_running_lines(pages: list[list[tuple[float, str, float]]]) -> list[
         return index < RUNNING_LINES or index >= len(lines) - RUNNING_LINES
 
     seen = Counter(
-        key for lines in pages for key in {_running_key(t) for i, (_, t, _) in enumerate(lines) if edge(lines, i)}
+        key for lines in pages for key in {_running_key(line.text) for i, line in enumerate(lines) if edge(lines, i)}
     )
     running = {key for key, pages_with in seen.items() if key and pages_with >= max(2, (len(pages) + 1) // 2)}
     return [
-        [line for i, line in enumerate(lines) if not (edge(lines, i) and _running_key(line[1]) in running)]
+        [line for i, line in enumerate(lines) if not (edge(lines, i) and _running_key(line.text) in running)]
         for lines in pages
     ]
 
@@ -214,32 +246,33 @@ def read_pdf(path: Path) -> Extracted:
     turned = [_lines(r, mirrored=True) for r in rows]
     if _unpaired(turned) < _unpaired(pages):
         pages = turned
-    if not any(line[1] for lines in pages for line in lines):
+    if not any(line.text for lines in pages for line in lines):
         raise ValueError("no text layer (a scanned PDF?); it needs OCR before it can be read")
-    letters = sum(len(line[1]) for lines in pages for line in lines)
-    unmapped = sum(len(_UNMAPPED.findall(line[1])) for lines in pages for line in lines)
+    letters = sum(len(line.text) for lines in pages for line in lines)
+    unmapped = sum(len(_UNMAPPED.findall(line.text)) for lines in pages for line in lines)
     if unmapped > UNMAPPED_SHARE * letters / 8:  # "(cid:12)" is 8 characters standing for one glyph
         raise ValueError(
             f"its fonts give no characters for {unmapped:,} glyphs (no ToUnicode map): the text cannot be read "
             "reliably; export it again with an embedded Unicode font, or OCR it"
         )
-    pages = [[(b, _UNMAPPED.sub("", t), w) for b, t, w in lines] for lines in pages]
+    pages = [[line._replace(text=_UNMAPPED.sub("", line.text)) for line in lines] for lines in pages]
     return _join(_without_running_lines(pages), title.strip() if isinstance(title, str) and title.strip() else None)
 
 
-def _join(pages: list[list[tuple[float, str, float]]], title: str | None) -> Extracted:
-    """Lines into paragraphs (one per line of the text), each page's start a location.
+def _join(pages: list[list[Line]], title: str | None) -> Extracted:
+    """Lines into paragraphs (one per line of the text), each page's start a location,
+    each line's place on its page kept (`Extracted.boxes`) for a preview to mark.
     A paragraph ends where the space to the next line is wider than the document's
     usual line spacing (its lower quartile, so a document of short paragraphs still
     has one); over a page break, where the last line stops short of the full width."""
-    pages = [[line for line in lines if line[1]] for lines in pages]
-    full_width = max((w for lines in pages for *_, w in lines), default=0.0)
+    pages = [[line for line in lines if line.text] for lines in pages]
+    full_width = max((line.width for lines in pages for line in lines), default=0.0)
     gaps = sorted(a[0] - b[0] for lines in pages for a, b in zip(lines, lines[1:]) if a[0] - b[0] > LINE_TOLERANCE)
     usual = gaps[len(gaps) // 4] if gaps else 0.0
-    text, locations = "", []
+    text, locations, boxes = "", [], []
     last_width = 0.0
     for number, lines in enumerate(pages, start=1):
-        for index, (baseline, line, width) in enumerate(lines):
+        for index, (baseline, line, width, box) in enumerate(lines):
             if index == 0:  # a paragraph may go on over a page
                 new_paragraph = text.endswith(_SENTENCE_END) or last_width < full_width * SHORT_LINE
             else:
@@ -249,6 +282,7 @@ def _join(pages: list[list[tuple[float, str, float]]], title: str | None) -> Ext
                 text += "" if url_goes_on else "\n" if new_paragraph else " "
             if index == 0:
                 locations.append((len(text), f"page {number}"))
+            boxes.append(Box(len(text), len(text) + len(line), number, *box))
             text += line
             last_width = width
-    return Extracted(text=text, title=title, locations=tuple(locations))
+    return Extracted(text=text, title=title, locations=tuple(locations), boxes=tuple(boxes))

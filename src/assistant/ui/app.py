@@ -8,7 +8,10 @@ throttled per address and user (`login.py`); Gradio's upload route takes files f
 admins only (`Guard`). The HTTP API (`http_api.py`) is served beside it."""
 
 import ipaddress
+import json
 import logging
+import shutil
+from collections.abc import Container
 from pathlib import Path
 
 import gradio as gr
@@ -27,13 +30,15 @@ from ..conversations import (
     conversation_store,
 )
 from ..errors import AssistantError, IndexMissingError
-from ..formats import SUFFIXES
+from ..formats import SUFFIXES, UPLOAD_MAX_BYTES
 from ..http_api import BodyLimit, TokenThrottle, check_inputs, mount
+from ..settings import Settings
 from ..uploads import stage
+from ..users import Admins, Logins, parse_logins, users_file
 from .exports import EXPORT_KEEP_SECONDS, export_folder, safe_title
 from .library_tab import library_tab
-from .login import CLIENT, LoginThrottle, parse_logins
-from .render import chat_text, inert, sources_html, upload_summary
+from .login import CLIENT, LoginThrottle
+from .render import chat_text, context_html, inert, source_choices, sources_html, upload_summary
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +55,8 @@ CSS = f"""
 body, .gradio-container {{ font-family: {URDU_FONTS}; }}
 #chat .message, #question textarea, .sources {{ unicode-bidi: plaintext; text-align: start; line-height: 2; }}
 .sources blockquote {{ border-inline-start: 3px solid #bbb; padding-inline-start: .6em; margin: .3em 0; }}
-.sources mark {{ background: #ffe066; padding: 0 .15em; }}
+.sources mark, .source-context mark {{ background: #ffe066; color: #111; padding: 0 .15em; }}
+.source-context {{ unicode-bidi: plaintext; text-align: start; line-height: 2; max-height: 24em; overflow-y: auto; }}
 .sources .searched {{ color: #555; font-size: .9em; }}
 #upload {{ direction: ltr; }}
 h2, h3 {{ line-height: 2.2; padding-top: .3em; }}
@@ -91,7 +97,7 @@ class Guard:
     the login throttle (`CLIENT`), and lets only admins put files in Gradio's upload
     cache, since only they may add reports (anyone else is answered 403, in one log line)."""
 
-    def __init__(self, app, admins: frozenset[str]) -> None:
+    def __init__(self, app, admins: Container[str]) -> None:
         self.app, self.admins = app, admins
 
     async def __call__(self, scope, receive, send) -> None:
@@ -146,7 +152,7 @@ def shown_error(exc: AssistantError) -> gr.Error:
     return gr.Error(str(exc))
 
 
-def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[str] = frozenset()) -> gr.Blocks:
+def build_app(assistant: Assistant, store: ConversationStore, admins: Container[str] = frozenset()) -> gr.Blocks:
     """The chat. Conversations are saved in `store`, each person's apart; `admins` may add reports."""
 
     def choices(user: str) -> list[tuple[str, str]]:
@@ -161,7 +167,52 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         """What an empty chat shows: no messages, sources, turns, conversation or title,
         and `closed` (the list refreshed when `user` is given)."""
         listed = gr.update(choices=choices(user), value=None) if user is not None else gr.update(value=None)
-        return [], "", [], None, [], listed, "", *closed()
+        return [], "", [], None, [], listed, "", *closed(), no_sources()
+
+    def no_sources():
+        return gr.update(choices=[], value=None, visible=False)
+
+    def openable(answer: Answer):
+        """The «open a source» choice for the answer whose sources are shown."""
+        return gr.update(choices=source_choices(answer), value=None, visible=bool(answer.citations))
+
+    def open_source(chosen: str | None):
+        """A citation opened: its PDF page with the quoted lines marked, or its paragraph in
+        context, and the original file to download."""
+        hidden = gr.update(value=None, visible=False)
+        if not chosen:
+            return hidden, "", hidden
+        try:
+            wanted = json.loads(chosen)
+            preview = assistant.open_source(wanted["doc_id"], int(wanted["start"]), int(wanted["end"]))
+        except (ValueError, KeyError, TypeError):
+            raise gr.Error("That source cannot be opened. / یہ حوالہ نہیں کھل سکا۔", print_exception=False) from None
+        except AssistantError as exc:
+            raise shown_error(exc) from None
+        copy = export_folder() / preview.file.name
+        shutil.copyfile(preview.file, copy)
+        image = gr.update(value=preview.image, visible=True) if preview.image is not None else hidden
+        return (
+            image,
+            context_html(preview.before, preview.quote, preview.after),
+            gr.update(value=str(copy), visible=True),
+        )
+
+    def show_turn(conversation_id: str | None, turn_ids: list, history: list, data: gr.SelectData,
+                  request: gr.Request):  # fmt: skip
+        """An earlier answer clicked: its sources are shown, to open like the last one's."""
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        if not conversation_id or not isinstance(index, int) or history[index].get("role") != "assistant":
+            return gr.skip(), gr.skip()
+        ordinal = sum(1 for m in history[:index] if m.get("role") == "assistant")
+        turn_id = turn_ids[ordinal] if ordinal < len(turn_ids) else None  # None: an error bubble, nothing saved
+        try:
+            turn = next((t for t in store.get(conversation_id, _user(request)).turns if t.id == turn_id), None)
+        except AssistantError:
+            return gr.skip(), gr.skip()
+        if turn is None:
+            return gr.skip(), gr.skip()
+        return sources_html(turn.answer, turn.standalone), openable(turn.answer)
 
     def save(user: str, conversation_id: str | None, message: str, standalone: str, answer: Answer):
         """(conversation id, turn id) of the saved answer; a database failure costs the saving, not the answer."""
@@ -182,7 +233,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         history.append({"role": "assistant", "content": ""})
         answer: Answer | None = None
         written = ""
-        keep = (gr.skip(), gr.skip(), gr.skip(), gr.skip())
+        keep = (gr.skip(),) * 5
         try:
             standalone = assistant.rewrite(message, [t["standalone"] for t in turns])
             for piece in assistant.stream(standalone):
@@ -197,7 +248,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
             if not isinstance(exc, AssistantError):
                 log.exception("chat request failed")
             history[-1]["content"] = friendly_error(exc)
-            yield history, "", turns, "", conversation_id, [*turn_ids, None], gr.skip(), gr.skip()
+            yield history, "", turns, "", conversation_id, [*turn_ids, None], gr.skip(), gr.skip(), no_sources()
             return
         history[-1]["content"] = chat_text(answer)
         turns = [*turns, {"question": message, "standalone": standalone}]
@@ -212,7 +263,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         listed = gr.update(choices=known, value=conversation_id) if known else gr.skip()
         emptied = gr.skip() if written else ""
         shown = sources_html(answer, standalone)
-        yield history, shown, turns, emptied, conversation_id, [*turn_ids, turn_id], listed, title
+        yield history, shown, turns, emptied, conversation_id, [*turn_ids, turn_id], listed, title, openable(answer)
 
     def ask(question: str, previous_questions: list[str] | None = None) -> dict:
         """Answer one question (rewritten against the previous ones when it is a follow-up);
@@ -241,7 +292,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
 
     def open_conversation(conversation_id: str | None, request: gr.Request):
         if not conversation_id:
-            return (gr.skip(),) * 10
+            return (gr.skip(),) * 11
         try:
             conversation = store.get(conversation_id, _user(request))
         except ConversationNotFound:
@@ -253,7 +304,18 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         last = conversation.turns[-1] if conversation.turns else None
         shown = sources_html(last.answer, last.standalone) if last else ""
         ids = [t.id for t in conversation.turns]
-        return _history(conversation), shown, turns, conversation.id, ids, gr.skip(), conversation.title, *closed()
+        picker = openable(last.answer) if last else no_sources()
+        return (
+            _history(conversation),
+            shown,
+            turns,
+            conversation.id,
+            ids,
+            gr.skip(),
+            conversation.title,
+            *closed(),
+            picker,
+        )
 
     def rename(conversation_id: str | None, title: str, request: gr.Request):
         user = _user(request)
@@ -327,7 +389,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
             raise gr.Error("Choose one or more report files first. / پہلے فائلیں منتخب کریں۔")
         settings = assistant.settings
         yield f"⏳ Checking {len(files)} file(s)… / فائلیں جانچی جا رہی ہیں…"
-        copied, refused = stage([Path(f) for f in files], settings.corpus_dir, settings.upload_max_bytes)
+        copied, refused = stage([Path(f) for f in files], settings.corpus_dir)
         report = None
         if copied:
             yield f"⏳ Indexing {len(copied)} report(s)… / رپورٹس انڈیکس ہو رہی ہیں…"
@@ -376,17 +438,25 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
                     with gr.Column(scale=2):
                         gr.Markdown("### حوالہ جات · Sources")
                         sources = gr.HTML(elem_id="sources")
+                        picker = gr.Radio(label="حوالہ کھولیں · Open a source", choices=[], visible=False,
+                                          elem_id="open-source")  # fmt: skip
+                        page_view = gr.Image(label="صفحہ · Page", visible=False, interactive=False, format="png",
+                                             elem_id="source-page")  # fmt: skip
+                        context_view = gr.HTML(elem_id="source-context")
+                        original = gr.DownloadButton("اصل فائل · Original file", visible=False, size="sm",
+                                                     elem_id="source-file")  # fmt: skip
             library_tab(assistant, admins, _user)
         turns = gr.State([])
         conversation_id = gr.State(None)
         turn_ids = gr.State([])
         voted = gr.State(None)
         private = {"api_visibility": "private"}
-        outputs = [chatbot, sources, turns, box, conversation_id, turn_ids, listed, title]
+        outputs = [chatbot, sources, turns, box, conversation_id, turn_ids, listed, title, picker]
         inputs = [box, chatbot, turns, conversation_id, turn_ids]
         box.submit(respond, inputs, outputs, **private)
         send.click(respond, inputs, outputs, **private)
-        shown = [chatbot, sources, turns, conversation_id, turn_ids, listed, title, voted, feedback_panel, exported]
+        shown = [chatbot, sources, turns, conversation_id, turn_ids, listed, title, voted, feedback_panel, exported,
+                 picker]  # fmt: skip
         new_chat.click(cleared, None, shown, **private)
         chatbot.clear(cleared, None, shown, **private)  # the chat's own 🗑 button starts afresh too
         listed.input(open_conversation, listed, shown, **private)
@@ -394,11 +464,31 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: frozenset[
         delete_button.click(delete, conversation_id, shown, **private)
         export_button.click(export, conversation_id, exported, **private)
         chatbot.like(vote, [turn_ids, chatbot], [voted, feedback_panel], **private)
+        chatbot.select(show_turn, [conversation_id, turn_ids, chatbot], [sources, picker], **private)
+        picker.input(open_source, picker, [page_view, context_view, original], **private)
+        sources.change(lambda: (gr.update(value=None, visible=False), "", gr.update(visible=False)), None,
+                       [page_view, context_view, original], **private)  # fmt: skip
         explain_button.click(explain, [voted, reason, comment], [feedback_panel, reason, comment], **private)
         upload_button.click(add_reports, files, upload_result, api_name="add_reports")
         app.load(start, None, [listed, upload_panel], **private)
         gr.api(ask, api_name="ask")
     return app
+
+
+LOGIN_MESSAGE = (
+    "رپورٹس اسسٹنٹ: اپنے نام اور پاس ورڈ سے لاگ اِن کریں۔ پاس ورڈ بھول گئے ہوں تو منتظم سے کہیں۔ · "
+    "Report assistant: log in with your name and password; an admin resets a forgotten one."
+)
+
+
+def chat_logins(settings: Settings) -> Logins:
+    """The chat's logins: the users file under data_dir and chat_auth; AssistantError says what is wrong."""
+    try:
+        plain = parse_logins(settings.chat_auth) if settings.chat_auth else {}
+        named = [a.strip() for a in (settings.chat_admins or "").split(",") if a.strip()]
+        return Logins(plain, users_file(settings.data_dir), named)
+    except ValueError as exc:
+        raise AssistantError(str(exc)) from None
 
 
 def is_loopback(host: str) -> bool:
@@ -415,42 +505,33 @@ def launch(assistant: Assistant, block: bool = True, login: LoginThrottle | None
     """Start the chat on the configured host and port; a login is required off loopback
     (`login` and `tokens` replace the default throttles of logins and API tokens)."""
     settings = assistant.settings
-    auth, accounts = None, {}
-    if settings.chat_auth:
-        try:
-            accounts = parse_logins(settings.chat_auth)
-        except ValueError as exc:
-            raise AssistantError(str(exc)) from None
-        auth = (login or LoginThrottle(accounts)).check
+    logins = chat_logins(settings)
+    auth = (login or LoginThrottle(logins)).check if logins else None
     if auth is None and not is_loopback(settings.chat_host):
         raise AssistantError(
-            f"refusing to serve on {settings.chat_host} without a login; set --auth user:password "
-            "(or ASSISTANT_CHAT_AUTH), or bind to 127.0.0.1"
+            f"refusing to serve on {settings.chat_host} without a login; add one with `assistant users add NAME` "
+            "(or set ASSISTANT_CHAT_AUTH), or bind to 127.0.0.1"
         )
     local = gr.themes.Font  # local fonts only: nothing is fetched from a font service
     theme = gr.themes.Default(
         font=[local("Noto Naskh Arabic"), local("Noto Sans Arabic"), local("system-ui"), local("sans-serif")],
         font_mono=[local("monospace")],
     )
-    admins = frozenset(a.strip() for a in (settings.chat_admins or "").split(",") if a.strip())
-    if admins and not settings.chat_auth:
-        raise AssistantError("chat_admins needs a login (chat_auth): without one, anyone could add reports")
-    unknown = admins - set(accounts)
-    if admins and unknown:
-        raise AssistantError(f"chat_admins names users without a login in chat_auth: {', '.join(sorted(unknown))}")
+    admins = Admins(logins)
     app = build_app(assistant, conversation_store(settings), admins)
     app.queue(default_concurrency_limit=settings.chat_workers, max_size=settings.chat_queue_size)
     app.launch(
         server_name=settings.chat_host,
         server_port=settings.chat_port or None,
         auth=auth,
+        auth_message=LOGIN_MESSAGE,
         prevent_thread_lock=True,
         quiet=not block,
         show_error=False,
         theme=theme,
         css=CSS,
         footer_links=["api"],
-        max_file_size=settings.upload_max_bytes,
+        max_file_size=UPLOAD_MAX_BYTES,
         app_kwargs={"middleware": [Middleware(Guard, admins=admins),
                                    Middleware(BodyLimit, limit=settings.api_max_body_bytes)]},
     )  # fmt: skip

@@ -5,7 +5,7 @@ each time the tab is opened, so reports added or removed elsewhere (the CLI, the
 another server) show without a restart."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from urllib.parse import urlsplit
 
 import gradio as gr
@@ -47,7 +47,7 @@ def summary(listed: list[ReportInfo], search: str, admin: bool) -> str:
     return line
 
 
-def library_tab(assistant: Assistant, admins: frozenset[str], user_of: Callable[[gr.Request], str]) -> gr.Tab:
+def library_tab(assistant: Assistant, admins: Container[str], user_of: Callable[[gr.Request], str]) -> gr.Tab:
     """Build the tab inside the current Blocks and wire its events; returns the tab."""
 
     def read(search: str, request: gr.Request):

@@ -14,11 +14,12 @@ The address comes from `CLIENT`, set for each request by the chat's middleware (
 calls the check with the user and password only); "unknown" where none was set."""
 
 import asyncio
-import hmac
 import logging
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
+
+from ..users import Logins
 
 log = logging.getLogger(__name__)
 CLIENT: ContextVar[str] = ContextVar("client_address", default="unknown")  # the address of the request being served
@@ -30,34 +31,17 @@ class _Failures:
     locked_until: float = 0.0
 
 
-def parse_logins(chat_auth: str) -> dict[str, str]:
-    """`user:password[,user:password…]` as {user: password}, passwords exactly as written
-    (a password cannot hold a comma); ValueError says what is wrong."""
-    accounts: dict[str, str] = {}
-    for number, entry in enumerate(chat_auth.split(","), start=1):
-        user, sep, password = entry.partition(":")
-        if not (sep and user and password):
-            raise ValueError(f"chat_auth login {number} must look like 'user:password' (several separated by commas, "
-                             "no comma inside a password)")  # fmt: skip
-        if user != user.strip() or not user.isprintable():
-            raise ValueError(f"chat_auth login {number}: a user name cannot start or end with a space")
-        if user in accounts:
-            raise ValueError(f"chat_auth names the user {user!r} twice")
-        accounts[user] = password
-    return accounts
-
-
 class LoginThrottle:
     def __init__(
         self,
-        accounts: dict[str, str],
+        logins: Logins,
         free_failures: int = 5,
         lock_seconds: float = 30.0,
         max_lock_seconds: float = 900.0,
         failure_pause: float = 0.5,
         max_accounts: int = 10_000,
     ) -> None:
-        self._accounts = dict(accounts)
+        self._logins = logins
         self.free_failures, self.lock_seconds, self.max_lock_seconds = free_failures, lock_seconds, max_lock_seconds
         self.failure_pause, self.max_accounts = failure_pause, max_accounts  # max_accounts: (address, user) pairs
         self._failures: dict[tuple[str, str], _Failures] = {}
@@ -75,10 +59,7 @@ class LoginThrottle:
         if self._failures.get(key, _Failures()).locked_until > time.monotonic():
             await asyncio.sleep(self.failure_pause)
             return False
-        expected = self._accounts.get(user)
-        same = hmac.compare_digest(password.encode(), (expected or "\x00" + password).encode())  # unknown: same cost
-        right = same and expected is not None
-        if right:
+        if await asyncio.to_thread(self._logins.verify, user, password):  # bcrypt: not on the event loop
             self._failures.pop(key, None)
             return True
         self._record_failure(key)
@@ -90,13 +71,13 @@ class LoginThrottle:
         made-up names go first, and a real account's failure takes the place of a made-up
         name's, even a locked one, so a flood of made-up names can neither grow memory nor
         stop a real account from locking for the address that floods."""
-        real = key[1] in self._accounts
+        real = key[1] in self._logins
         if key not in self._failures and len(self._failures) >= self.max_accounts:
             now = time.monotonic()  # make room by forgetting unlocked names, never a real account's count
-            for k in [k for k, f in self._failures.items() if f.locked_until <= now and k[1] not in self._accounts]:
+            for k in [k for k, f in self._failures.items() if f.locked_until <= now and k[1] not in self._logins]:
                 del self._failures[k]
             if len(self._failures) >= self.max_accounts and real:
-                made_up = next((k for k in self._failures if k[1] not in self._accounts), None)
+                made_up = next((k for k in self._failures if k[1] not in self._logins), None)
                 expired = next((k for k, f in self._failures.items() if f.locked_until <= now), None)
                 if made_up or expired:
                     del self._failures[made_up or expired]

@@ -2,10 +2,11 @@
 question is escaped here, so markup inside it shows as text and never runs: HTML in
 the sources panel, HTML and Markdown (links, images, emphasis) in chat messages."""
 
+import json
 import re
 from html import escape
 
-from ..answers import Answer
+from ..answers import Answer, location_label
 from ..corpus import SkippedFile
 from ..ingest import IngestReport
 
@@ -70,14 +71,11 @@ def _link(url: str | None) -> str:
     return f'<a href="{escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{escape(url)}</a>'
 
 
-PAGE = {"ur": "صفحہ", "en": "page"}
-
-
 def _location(location: str | None, lang: str) -> str:
     """The page or paragraph a quote is on, in the answer's language, kept left to right."""
     if not location:
         return ""
-    shown = PAGE[lang] + location[4:] if location.startswith("page ") else location
+    shown = location_label(location, lang)
     return f', <bdi class="location" data-location="{escape(location, quote=True)}">{escape(shown)}</bdi>'
 
 
@@ -92,13 +90,32 @@ def sources_html(answer: Answer, searched: str) -> str:
         html.append(
             f'<li class="source" id="source-{c.number}"><details open>'
             f'<summary><span class="num">[{c.number}]</span> <span class="title">{escape(c.title)}</span></summary>'
-            f'<div class="file">{FILE[lang]}: <bdi>{escape(c.file)}</bdi>{_location(c.location, lang)} '
-            f"({c.start}–{c.end})</div>"
+            f'<div class="file">{FILE[lang]}: <bdi>{escape(c.file)}</bdi>{_location(c.location, lang)}</div>'
             f'<div class="url">{SOURCE[lang]}: {_link(c.source_url)}</div>'
             f'<blockquote dir="rtl">{highlight(c.quote, answer.answer)}</blockquote></details></li>'
         )
     html.append("</ol></div>")
     return "".join(html)
+
+
+def source_choices(answer: Answer) -> list[tuple[str, str]]:
+    """The citations of an answer as (label, value) for the chat's «open a source» choice;
+    the value carries what opening it needs (report id and offsets), as JSON."""
+    return [
+        (f"[{c.number}] {location_label(c.location, answer.language) or c.file}",
+         json.dumps({"doc_id": c.doc_id, "start": c.start, "end": c.end}))
+        for c in answer.citations
+    ]  # fmt: skip
+
+
+def context_html(before: str, quote: str, after: str) -> str:
+    """A cited passage in its paragraphs, the quote marked; everything escaped."""
+
+    def paragraphs(text: str) -> str:
+        return escape(text).replace("\n", "</p><p>")
+
+    marked = "<mark>" + escape(quote.replace("\n", " ")) + "</mark>"
+    return f'<div class="source-context" dir="auto"><p>{paragraphs(before)}{marked}{paragraphs(after)}</p></div>'
 
 
 def upload_summary(report: IngestReport | None, refused: list[SkippedFile]) -> str:
