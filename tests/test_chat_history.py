@@ -214,3 +214,57 @@ def test_only_admins_fill_the_upload_cache(settings, caplog, capfd):
                      "add_reports refused: 'bilal' is not an admin"], lines  # fmt: skip
     printed = capfd.readouterr()
     assert "Traceback" not in printed.out + printed.err and USERS["bilal"] not in printed.out + printed.err
+
+
+def test_who_is_logged_in_search_confirmed_delete_and_votes_kept(browser, settings):
+    """The page names its user with a way out; the list is searched; a delete asks first
+    (cancelled, nothing goes); a vote is shown again when the conversation reopens; a
+    refused question stays in the box."""
+    app = launch(Assistant(settings), block=False)
+    url = f"http://127.0.0.1:{settings.chat_port}/"
+    try:
+        page = _page(browser, url, "bilal")
+        assert "bilal" in page.locator("#who").inner_text()
+        assert page.locator("#logout").get_attribute("href") == "/logout"
+        assert page.locator("#chat button[aria-label='Share']").count() == 0  # nothing that needs the internet
+        page.locator("#new-chat").click()
+        page.wait_for_function("!document.querySelector('#chat .bot')", timeout=10_000)
+        _ask(page, "How many incoming documents had the office received by 31 December 2023?")
+        page.locator("#new-chat").click()
+        page.wait_for_function("!document.querySelector('#chat .bot')", timeout=10_000)
+        _ask(page, "31 دسمبر 2023 تک دفتر کو کتنی آنے والی دستاویزات موصول ہوئی ہیں؟")
+        page.locator('#chat button[aria-label="Dislike"]').last.click()
+        page.locator("#feedback").first.wait_for(state="visible", timeout=10_000)
+        before = _conversations(page)
+
+        page.locator("#conversation-search input, #conversation-search textarea").first.fill("incoming")
+        page.wait_for_function("n => document.querySelectorAll('#conversations label').length < n",
+                               arg=len(before), timeout=10_000)  # fmt: skip
+        assert all(c.startswith("How many incoming documents") for c in _conversations(page))
+        page.locator("#conversation-search input, #conversation-search textarea").first.fill("")
+        page.wait_for_function(f"document.querySelectorAll('#conversations label').length === {len(before)}",
+                               timeout=10_000)  # fmt: skip
+
+        page.reload(wait_until="domcontentloaded")
+        page.locator("#question textarea").wait_for()
+        page.wait_for_timeout(800)
+        page.locator("#conversations label").filter(has_text="دستاویزات").click()
+        page.wait_for_function("document.querySelectorAll('#chat .bot').length === 1", timeout=30_000)
+        page.locator('#chat button[aria-label="Disliked"]').wait_for(timeout=10_000)  # the vote, shown again
+
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        page.locator("#delete").click()
+        page.wait_for_timeout(1500)
+        assert _conversations(page) == before  # cancelled: nothing deleted
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.locator("#delete").click()
+        page.wait_for_function(f"document.querySelectorAll('#conversations label').length === {len(before) - 1}",
+                               timeout=10_000)  # fmt: skip
+
+        page.locator("#question textarea").fill("😀😀")
+        page.locator("#send").click()
+        page.wait_for_function("document.querySelector('#chat .bot')?.innerText.includes('⚠️')", timeout=30_000)
+        page.wait_for_timeout(500)
+        assert page.locator("#question textarea").input_value() == "😀😀"  # kept, to be corrected
+    finally:
+        app.close()

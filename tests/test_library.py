@@ -17,9 +17,12 @@ from test_live_ingest import MODELS, NEW_QUESTION, NEW_REPORT, REMOVED, Asker, _
 
 from assistant import Assistant, Settings
 from assistant.cli import main
+from assistant.errors import CorpusPathError
 from assistant.library import ReportNotFoundError, find_report, list_reports
 
 TOKEN = "library-token-0123456789"
+DOCUMENTS_REPORT = "002_3524ae84067e7f36.txt"
+DOCUMENTS_QUESTION = "31 دسمبر 2023 تک دفتر کو کتنی آنے والی دستاویزات موصول ہوئی ہیں؟"  # 55,279
 USERS = {"admin": "admin-pass-1", "staff": "staff-pass-2"}
 
 
@@ -106,6 +109,35 @@ def test_the_command_line_lists_shows_and_removes_only_when_confirmed(copied, ca
     assert "0 added" in capsys.readouterr().out
 
 
+def test_a_report_is_replaced_by_a_checked_new_version_or_read_again(copied, tmp_path):
+    corpus, index = copied
+    served = Assistant(Settings(corpus_dir=corpus, index_dir=index))
+    report = corpus / DOCUMENTS_REPORT
+    before = report.read_bytes()
+    wrong_kind = tmp_path / "new.md"
+    wrong_kind.write_text("# نیا\n\nکچھ۔", encoding="utf-8")
+    with pytest.raises(CorpusPathError, match="must be a .txt file too"):
+        served.replace_report(DOCUMENTS_REPORT, wrong_kind)
+    unreadable = tmp_path / "new.txt"
+    unreadable.write_bytes("caf\xe9".encode("latin-1"))
+    with pytest.raises(CorpusPathError, match="cannot be used: .*not valid UTF-8"):
+        served.replace_report(DOCUMENTS_REPORT, unreadable)
+    assert report.read_bytes() == before  # a refused version changes nothing
+    with pytest.raises(ReportNotFoundError):
+        served.replace_report("no-such.txt", unreadable)
+
+    indexed = served.report(DOCUMENTS_REPORT).indexed_at
+    again = served.reindex_report(DOCUMENTS_REPORT, added_by="admin")  # the same bytes, read again
+    assert again.updated == [DOCUMENTS_REPORT] and served.report(DOCUMENTS_REPORT).indexed_at > indexed
+    assert served.report(DOCUMENTS_REPORT).added_by == "admin"
+
+    good = tmp_path / "newer.txt"
+    good.write_text(before.decode("utf-8").replace("55,279", "61,004"), encoding="utf-8")
+    replaced = served.replace_report(DOCUMENTS_REPORT, good, added_by="admin")
+    assert replaced.updated == [DOCUMENTS_REPORT] and report.read_bytes() == good.read_bytes()
+    assert "61,004" in served.ask(DOCUMENTS_QUESTION).answer
+
+
 def test_a_removal_through_the_api_reaches_another_server_while_it_answers(copied, tmp_path):
     require("gradio")
     import httpx
@@ -146,7 +178,8 @@ def test_a_removal_through_the_api_reaches_another_server_while_it_answers(copie
         _stop(second)
 
 
-def test_the_library_tab_lists_for_staff_and_removes_for_an_admin_after_confirming(browser, copied):
+def test_the_library_tab_lists_for_staff_and_an_admin_removes_after_confirming_and_replaces(browser, copied,
+                                                                                             tmp_path):  # fmt: skip
     require("gradio")
     from assistant.ui.app import launch
 
@@ -182,6 +215,23 @@ def test_the_library_tab_lists_for_staff_and_removes_for_an_admin_after_confirmi
         page.locator("#report-result").get_by_text("Removed").wait_for(timeout=60_000)
         assert not (corpus / TWIN).exists()
         assert len(served.reports()) == 5 and not any(r.same_report_as for r in served.reports())
+
+        newer = tmp_path / DOCUMENTS_REPORT  # a new version, uploaded for the chosen report
+        newer.write_text((corpus / DOCUMENTS_REPORT).read_text(encoding="utf-8").replace("55,279", "61,004"),
+                         encoding="utf-8")  # fmt: skip
+        page.locator("#report-search input, #report-search textarea").first.fill("")
+        page.locator("#report-search input, #report-search textarea").first.press("Enter")
+        page.wait_for_function(f"{ROWS} === 6")
+        page.locator("#report-choice input").click()
+        page.get_by_role("option").filter(has_text=DOCUMENTS_REPORT).click()
+        page.locator("#report-new-version input[type=file]").set_input_files(str(newer))
+        page.locator("#report-replace").click()
+        page.locator("#report-result").get_by_text("New version indexed").wait_for(timeout=120_000)
+        assert "61,004" in served.ask(DOCUMENTS_QUESTION).answer
+        page.locator("#report-choice input").click()
+        page.get_by_role("option").filter(has_text=DOCUMENTS_REPORT).click()
+        page.locator("#report-reindex").click()
+        page.locator("#report-result").get_by_text("Indexed again").wait_for(timeout=120_000)
     finally:
         app.close()
 

@@ -13,13 +13,13 @@ from .answers import Answer
 from .background import LowPriorityWorker
 from .catalog import catalog_for
 from .chain import build_chain, cite, to_passages
-from .corpus import check_paths
+from .corpus import check_paths, read_report
 from .embeddings import embedding_id, make_embeddings
-from .errors import IndexEmptyError, IndexMissingError
+from .errors import CorpusPathError, IndexEmptyError, IndexMissingError
 from .followup import is_followup, is_rewrite_of, rewrite_followup, validated_previous
 from .index import SearchIndex
 from .ingest import IngestReport, ingest
-from .library import ReportInfo, find_report, list_reports
+from .library import ReportInfo, ReportNotFoundError, find_report, list_reports
 from .normalize import language
 from .preview import Preview, open_citation
 from .questions import check_question
@@ -27,6 +27,7 @@ from .retrieval import HybridRetriever
 from .settings import Settings
 from .smalltalk import small_talk_reply
 from .token_states import TokenStateStore, store_for
+from .uploads import place
 
 T = TypeVar("T")
 
@@ -112,10 +113,11 @@ class Assistant:
 
     def ingest(
         self, paths: list[Path] | None = None, rebuild: bool = False, progress: bool = False,
-        added_by: str | None = None,
+        added_by: str | None = None, reread: frozenset[str] = frozenset(),
     ) -> IngestReport:  # fmt: skip
         """Bring the index up to date with the reports under `paths` (default: corpus_dir);
-        the reports it indexes anew record `added_by` (the library shows who).
+        the reports it indexes anew record `added_by` (the library shows who); those named
+        in `reread` are read and indexed again even when their file is unchanged.
         The work runs on the assistant's ingest thread, at a lower CPU priority than the
         questions this process answers meanwhile (`background.py`); this call waits for it."""
         paths = [Path(p) for p in paths] if paths else [self.settings.corpus_dir]
@@ -124,7 +126,7 @@ class Assistant:
 
         def work(index: SearchIndex) -> IngestReport:
             return ingest(index, self.embeddings, paths, settings.corpus_dir, settings.chunk_size,
-                          settings.chunk_overlap, progress, self.token_states, added_by)  # fmt: skip
+                          settings.chunk_overlap, progress, self.token_states, added_by, reread)  # fmt: skip
 
         return self._ingests.run(lambda: self._change_index(work, rebuild))
 
@@ -158,6 +160,32 @@ class Assistant:
             return self.index.documents
         except IndexMissingError:
             return {}
+
+    def reindex_report(self, doc_id: str, added_by: str | None = None) -> IngestReport:
+        """Read a report's file again and index it anew (after a reader improved, or to
+        repair it), even when the file has not changed."""
+        self.report(doc_id)
+        file = Path(self.index.documents[doc_id]["path"])
+        if not file.is_file():
+            raise ReportNotFoundError(f"the file of {doc_id!r} is no longer there; remove the report or add it again")
+        return self.ingest([file], added_by=added_by, reread=frozenset({doc_id}))
+
+    def replace_report(self, doc_id: str, new_version: Path, added_by: str | None = None) -> IngestReport:
+        """Put a new version of a report in place of its file (same format; checked like any
+        upload first, and nothing is changed when it fails) and index it."""
+        self.report(doc_id)
+        file = Path(self.index.documents[doc_id]["path"])
+        if not file.is_relative_to(self.settings.corpus_dir.resolve()):
+            raise CorpusPathError(f"{doc_id!r} lies outside the corpus folder; replace its file there")
+        if new_version.suffix.lower() != file.suffix.lower():
+            raise CorpusPathError(f"a new version of {file.name} must be a {file.suffix} file too "
+                                  f"(got {new_version.suffix or 'no suffix'})")  # fmt: skip
+        try:
+            read_report(new_version, doc_id)  # too large, unreadable, encrypted, scanned or empty: refused
+        except ValueError as exc:
+            raise CorpusPathError(f"the new version of {file.name} cannot be used: {exc}") from None
+        place(new_version, file)
+        return self.ingest([file], added_by=added_by)
 
     def open_source(self, doc_id: str, start: int, end: int) -> Preview:
         """What a citation opens (`preview.py`): its PDF page with the quoted lines marked, or

@@ -5,6 +5,7 @@ import getpass
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -105,10 +106,14 @@ def _parser() -> argparse.ArgumentParser:
     remove = reports_sub.add_parser("remove", help="delete a report's file and its chunks from the index")
     remove.add_argument("id", help="the report's id (as `list` shows)")
     remove.add_argument("--yes", action="store_true", help="do not ask to confirm")
+    reindex = reports_sub.add_parser("reindex", help="read a report's file again and index it anew")
+    reindex.add_argument("id", help="the report's id (as `list` shows)")
     conversations = sub.add_parser("conversations", help="saved chat conversations")
-    conv_export = conversations.add_subparsers(dest="action", required=True).add_parser(
-        "export", help="print a saved conversation as Markdown"
-    )
+    conv_sub = conversations.add_subparsers(dest="action", required=True)
+    conv_list = conv_sub.add_parser("list", help="one user's conversations, newest first: id, when, turns, title")
+    conv_list.add_argument("--user", default="", help="their chat login (default: no login)")
+    conv_list.add_argument("--search", default="", help="only those whose title or a question holds this text")
+    conv_export = conv_sub.add_parser("export", help="print a saved conversation as Markdown")
     conv_export.add_argument("id", help="the conversation's id")
     conv_export.add_argument("--user", default="", help="its owner's chat login (default: no login)")
     return parser
@@ -121,6 +126,12 @@ def _conversations(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "feedback":
         path = export_candidates(store, args.out)
         print(path if path else "no new 👎 feedback")
+    elif args.action == "list":
+        listed = store.list(args.user, args.search)
+        for c in listed:
+            when = datetime.fromtimestamp(c.updated, UTC).strftime("%Y-%m-%d %H:%M")
+            print(f"{c.id}\t{when} UTC\t{c.turn_count} turns\t{c.title}")
+        print(f"{len(listed)} conversations" + (f" of {args.user!r}" if args.user else " without a login"))
     else:
         print(conversation_markdown(store.get(args.id, args.user)), end="")
     return 0
@@ -152,6 +163,9 @@ def _reports(assistant: Assistant, args: argparse.Namespace) -> int:
         print(f"{len(listed)} reports" + (f" matching {args.search!r}" if args.search else ""))
         return 0
     report = assistant.report(args.id)
+    if args.action == "reindex":
+        print(assistant.reindex_report(report.doc_id, added_by=command_line_user()).summary())
+        return 0
     if args.action == "show":
         print(report.model_dump_json(indent=2) if args.json else "\n".join(report_lines(report)))
         return 0

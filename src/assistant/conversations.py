@@ -176,11 +176,18 @@ class ConversationStore:
                        (conversation_id, user, _title(title, TITLE_MAX), now, now))  # fmt: skip
         return conversation_id
 
-    def list(self, user: str) -> list[ConversationSummary]:
-        """The user's conversations, most recently updated first."""
+    def list(self, user: str, search: str = "") -> list[ConversationSummary]:
+        """The user's conversations, most recently updated first; with `search`, those whose
+        title or any question holds it (Latin letters in any case)."""
+        where, args = "c.user = ?", [user]
+        if search.strip():
+            pattern = "%" + search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where += (" AND (c.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM turns t "
+                      "WHERE t.conversation_id = c.id AND t.question LIKE ? ESCAPE '\\'))")  # fmt: skip
+            args += [pattern, pattern]
         with self._db() as db:
-            rows = db.execute(f"SELECT {_SUMMARY_COLUMNS} FROM conversations c WHERE c.user = ? "
-                              "ORDER BY c.updated DESC, c.rowid DESC", (user,)).fetchall()  # fmt: skip
+            rows = db.execute(f"SELECT {_SUMMARY_COLUMNS} FROM conversations c WHERE {where} "
+                              "ORDER BY c.updated DESC, c.rowid DESC", args).fetchall()  # fmt: skip
         return [ConversationSummary(**dict(zip(_SUMMARY_FIELDS, r))) for r in rows]
 
     def get(self, conversation_id: str, user: str) -> Conversation:

@@ -112,11 +112,13 @@ def ingest(
     progress: bool = True,
     tokens: TokenStateStore | None = None,
     added_by: str | None = None,
+    reread: frozenset[str] = frozenset(),
 ) -> IngestReport:
     """Bring `index` up to date with the reports under `paths`; doc ids are relative to
     `base` (the corpus folder). A staged rebuild is committed only when it succeeded.
     With `tokens`, each report's sentences get their token states (`token_states.py`).
-    Each report indexed anew records when, and `added_by` who (the library shows it)."""
+    Each report indexed anew records when, and `added_by` who (the library shows it).
+    The reports named in `reread` are read and indexed again even when unchanged."""
     started = time.perf_counter()
     report = IngestReport()
     files, report.skipped = discover(paths, base)
@@ -129,7 +131,7 @@ def ingest(
 
     def add(file: Path, doc_id: str, old: dict | None) -> bool:
         try:  # an unchanged file is known by its bytes: a PDF is not read again (~0.2 s a report)
-            fresh = old and doc_id not in damaged and doc_id not in pending and old["sha256"] == file_sha256(file)
+            fresh = old and doc_id not in damaged | pending | reread and old["sha256"] == file_sha256(file)
             if fresh and old["chunking"] == chunking and old.get("reader", 0) == reader_version(file):
                 if old["path"] != str(file.resolve()) or old["file"] != shown(file, base):  # the corpus moved
                     index.relocate(doc_id, str(file.resolve()), shown(file, base))

@@ -29,6 +29,19 @@ def safe_name(name: str) -> str:
     return f"{stem}.{suffix.lower()}"
 
 
+def place(file: Path, target: Path) -> None:
+    """Copy `file` to `target` whole or not at all: a reader (or an ingest) never sees half
+    a file. The copy is written beside it under a hidden name (ingest skips those) first."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
+    os.close(handle)
+    try:
+        shutil.copyfile(file, partial)
+        Path(partial).replace(target)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+
+
 def stage(files: list[Path], corpus_dir: Path) -> tuple[list[Path], list[SkippedFile]]:
     """Copy the files that pass every check into `corpus_dir/uploads/`; (copied, refused).
     A name already there is replaced (a new version of that report; the ingest reports it
@@ -43,14 +56,7 @@ def stage(files: list[Path], corpus_dir: Path) -> tuple[list[Path], list[Skipped
                 raise ValueError("another file in this upload has the same name")
             # too large for its format, another format, unreadable, encrypted, scanned or empty: refused, not copied
             read_report(file, name)
-            folder.mkdir(parents=True, exist_ok=True)
-            handle, partial = tempfile.mkstemp(dir=folder, prefix=".", suffix=".part")  # hidden: ingest skips it
-            os.close(handle)
-            try:
-                shutil.copyfile(file, partial)
-                Path(partial).replace(folder / name)
-            finally:
-                Path(partial).unlink(missing_ok=True)
+            place(file, folder / name)
             copied.append(folder / name)
         except (ValueError, OSError) as exc:
             refused.append(SkippedFile(Path(file.name), str(exc)))

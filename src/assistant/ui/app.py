@@ -12,6 +12,7 @@ import json
 import logging
 import shutil
 from collections.abc import Container
+from html import escape
 from pathlib import Path
 
 import gradio as gr
@@ -69,14 +70,17 @@ REASONS = {  # shown -> stored with a 👎
     "جواب نہیں دینا چاہیے تھا · Should have refused": "should have refused",
     "دیگر · Other": "other",
 }
-NOT_SAVED = "This answer could not be saved to the conversation history (see the server log). / گفتگو محفوظ نہیں ہوئی۔"
-GONE = "That conversation no longer exists. / یہ گفتگو موجود نہیں۔"
-NOTHING_OPEN = "Open or start a conversation first. / پہلے کوئی گفتگو کھولیں۔"
-STORE_FAILED = (
-    "The conversation history could not be read or written (see the server log). / محفوظ شدہ گفتگو دستیاب نہیں۔"
+NOT_SAVED = (
+    "یہ جواب گفتگو میں محفوظ نہیں ہو سکا۔ · This answer could not be saved to the conversation history (see the "
+    "server log)."
 )
-THANKS = "Thank you: your feedback was saved. / شکریہ، آپ کی رائے محفوظ ہو گئی۔"
-ADMINS_ONLY = "Adding reports needs the admin role. / رپورٹس شامل کرنے کی اجازت نہیں۔"
+GONE = "یہ گفتگو اب موجود نہیں۔ · That conversation no longer exists."
+NOTHING_OPEN = "پہلے کوئی گفتگو کھولیں یا شروع کریں۔ · Open or start a conversation first."
+STORE_FAILED = (
+    "محفوظ شدہ گفتگوئیں ابھی دستیاب نہیں۔ · The conversation history could not be read or written (see the server log)."
+)
+THANKS = "شکریہ، آپ کی رائے محفوظ ہو گئی۔ · Thank you: your feedback was saved."
+ADMINS_ONLY = "رپورٹس شامل کرنا منتظم کا کام ہے۔ · Adding reports needs the admin role."
 UPLOAD_ROUTES = ("/gradio_api/upload", "/gradio_api/process_recording")  # Gradio's routes that take files
 
 
@@ -128,7 +132,10 @@ def friendly_error(exc: Exception) -> str:
                 "with «Add reports» (or `assistant ingest` on the server), then ask again.")  # fmt: skip
     if isinstance(exc, AssistantError):  # written to be read by users: what is wrong, what to do
         return f"⚠️ {inert(str(exc))}"
-    return "⚠️ Something went wrong on the server; the details are in its log. Please try again."
+    return (
+        "⚠️ سرور پر کچھ غلط ہو گیا؛ دوبارہ کوشش کریں۔ · Something went wrong on the server; the details are in its "
+        "log. Please try again."
+    )
 
 
 def _user(request: gr.Request | None) -> str:
@@ -155,8 +162,8 @@ def shown_error(exc: AssistantError) -> gr.Error:
 def build_app(assistant: Assistant, store: ConversationStore, admins: Container[str] = frozenset()) -> gr.Blocks:
     """The chat. Conversations are saved in `store`, each person's apart; `admins` may add reports."""
 
-    def choices(user: str) -> list[tuple[str, str]]:
-        return [(c.title or "…", c.id) for c in store.list(user)]
+    def choices(user: str, search: str = "") -> list[tuple[str, str]]:
+        return [(c.title or "…", c.id) for c in store.list(user, search)]
 
     def closed() -> tuple:
         """No answer voted on, the feedback box and the exported file hidden: how any
@@ -186,7 +193,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
             wanted = json.loads(chosen)
             preview = assistant.open_source(wanted["doc_id"], int(wanted["start"]), int(wanted["end"]))
         except (ValueError, KeyError, TypeError):
-            raise gr.Error("That source cannot be opened. / یہ حوالہ نہیں کھل سکا۔", print_exception=False) from None
+            raise gr.Error("یہ حوالہ نہیں کھل سکا۔ · That source cannot be opened.", print_exception=False) from None
         except AssistantError as exc:
             raise shown_error(exc) from None
         copy = export_folder() / preview.file.name
@@ -248,7 +255,8 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
             if not isinstance(exc, AssistantError):
                 log.exception("chat request failed")
             history[-1]["content"] = friendly_error(exc)
-            yield history, "", turns, "", conversation_id, [*turn_ids, None], gr.skip(), gr.skip(), no_sources()
+            # the question goes back in the box, to be corrected rather than typed again
+            yield history, "", turns, message, conversation_id, [*turn_ids, None], gr.skip(), gr.skip(), no_sources()
             return
         history[-1]["content"] = chat_text(answer)
         turns = [*turns, {"question": message, "standalone": standalone}]
@@ -288,7 +296,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
             log.error("could not list the conversations: %s", exc)
             gr.Warning(STORE_FAILED)
             listed = gr.skip()
-        return listed, gr.update(visible=user in admins)
+        return listed, gr.update(visible=user in admins), who_html(user)
 
     def open_conversation(conversation_id: str | None, request: gr.Request):
         if not conversation_id:
@@ -305,8 +313,9 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
         shown = sources_html(last.answer, last.standalone) if last else ""
         ids = [t.id for t in conversation.turns]
         picker = openable(last.answer) if last else no_sources()
+        votes = [{"up": "Like", "down": "Dislike"}.get(t.vote or "") for t in conversation.turns]
         return (
-            _history(conversation),
+            gr.update(value=_history(conversation), feedback_value=votes),  # earlier votes shown
             shown,
             turns,
             conversation.id,
@@ -316,6 +325,11 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
             *closed(),
             picker,
         )
+
+    def find_conversations(text: str, conversation_id: str | None, request: gr.Request):
+        """The list filtered by title or question; the open conversation stays marked when listed."""
+        found = choices(_user(request), text or "")
+        return gr.update(choices=found, value=conversation_id if conversation_id in {c for _, c in found} else None)
 
     def rename(conversation_id: str | None, title: str, request: gr.Request):
         user = _user(request)
@@ -327,7 +341,9 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
             raise shown_error(exc) from None
         return gr.update(choices=choices(user), value=conversation_id)
 
-    def delete(conversation_id: str | None, request: gr.Request):
+    def delete(conversation_id: str | None, confirmed: bool, request: gr.Request):
+        if not confirmed:  # the confirmation was cancelled
+            return (gr.skip(),) * 11
         user = _user(request)
         if conversation_id:
             try:
@@ -386,7 +402,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
             log.warning("add_reports refused: %s is not an admin", repr(user) if user else "no login")
             raise gr.Error(ADMINS_ONLY, print_exception=False)
         if not files:
-            raise gr.Error("Choose one or more report files first. / پہلے فائلیں منتخب کریں۔")
+            raise gr.Error("پہلے رپورٹ کی فائلیں منتخب کریں۔ · Choose one or more report files first.")
         settings = assistant.settings
         yield f"⏳ Checking {len(files)} file(s)… / فائلیں جانچی جا رہی ہیں…"
         copied, refused = stage([Path(f) for f in files], settings.corpus_dir)
@@ -402,17 +418,22 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
 
     cache = (EXPORT_KEEP_SECONDS, EXPORT_KEEP_SECONDS)  # Gradio's copies of exports and uploads, cleared hourly
     with gr.Blocks(title="Report assistant · رپورٹس اسسٹنٹ", delete_cache=cache) as app:
-        gr.Markdown("## رپورٹس سے پوچھیں · Ask the reports")
+        with gr.Row():
+            gr.Markdown("## رپورٹس سے پوچھیں · Ask the reports")
+            who = gr.HTML(elem_id="who")
         with gr.Tabs():
             with gr.Tab("گفتگو · Chat", elem_id="chat-tab"):
                 with gr.Row():
                     with gr.Column(scale=1, min_width=280):
                         new_chat = gr.Button("نئی گفتگو · New chat", elem_id="new-chat")
+                        search = gr.Textbox(placeholder="گفتگوؤں میں تلاش · Search conversations", show_label=False,
+                                            elem_id="conversation-search", max_lines=1)  # fmt: skip
                         listed = gr.Radio(label="گفتگوئیں · Conversations", choices=[], elem_id="conversations")
                         title = gr.Textbox(label="عنوان · Title", elem_id="title", max_lines=1)
                         with gr.Row():
                             rename_button = gr.Button("نام بدلیں · Rename", elem_id="rename", size="sm")
                             delete_button = gr.Button("حذف · Delete", elem_id="delete", size="sm", variant="stop")
+                            confirmed = gr.Checkbox(visible=False)  # the browser's answer to «delete?»
                         export_button = gr.Button("Markdown میں محفوظ کریں · Export", elem_id="export", size="sm")
                         exported = gr.File(label="Markdown", visible=False, elem_id="exported", interactive=False)
                         with gr.Group(visible=False, elem_id="upload-panel") as upload_panel:
@@ -421,7 +442,8 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
                             upload_button = gr.Button("شامل کریں · Add", elem_id="upload-send", size="sm")
                             upload_result = gr.Markdown(elem_id="upload-result")
                     with gr.Column(scale=3):
-                        chatbot = gr.Chatbot(elem_id="chat", height=460, label="گفتگو · Chat", latex_delimiters=[])
+                        chatbot = gr.Chatbot(elem_id="chat", height=460, label="گفتگو · Chat", latex_delimiters=[],
+                                             buttons=["copy", "copy_all"])  # fmt: skip  # no share: offline
                         with gr.Group(visible=False, elem_id="feedback") as feedback_panel:
                             reason = gr.Radio(list(REASONS), label="کیا غلط تھا؟ · What was wrong?", elem_id="reason")
                             comment = gr.Textbox(label="تبصرہ · Comment", elem_id="comment", max_lines=3)
@@ -461,7 +483,8 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
         chatbot.clear(cleared, None, shown, **private)  # the chat's own 🗑 button starts afresh too
         listed.input(open_conversation, listed, shown, **private)
         rename_button.click(rename, [conversation_id, title], listed, **private)
-        delete_button.click(delete, conversation_id, shown, **private)
+        delete_button.click(delete, [conversation_id, confirmed], shown, js=CONFIRM_DELETE, **private)
+        search.change(find_conversations, [search, conversation_id], listed, **private)  # typed, pasted or cleared
         export_button.click(export, conversation_id, exported, **private)
         chatbot.like(vote, [turn_ids, chatbot], [voted, feedback_panel], **private)
         chatbot.select(show_turn, [conversation_id, turn_ids, chatbot], [sources, picker], **private)
@@ -470,9 +493,25 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
                        [page_view, context_view, original], **private)  # fmt: skip
         explain_button.click(explain, [voted, reason, comment], [feedback_panel, reason, comment], **private)
         upload_button.click(add_reports, files, upload_result, api_name="add_reports")
-        app.load(start, None, [listed, upload_panel], **private)
+        app.load(start, None, [listed, upload_panel, who], **private)
         gr.api(ask, api_name="ask")
     return app
+
+
+# runs in the browser before `delete`; its answer reaches the server as `confirmed` (a State's value cannot be
+# changed from the browser, so the answer travels in a hidden checkbox)
+CONFIRM_DELETE = (
+    '(id, ok) => [id, confirm("یہ گفتگو حذف کریں؟ یہ واپس نہیں آئے گی۔ · Delete this conversation? It cannot be '
+    'undone.")]'
+)
+
+
+def who_html(user: str) -> str:
+    """Who is logged in, and the way out; nothing without a login."""
+    if not user:
+        return ""
+    return (f'<div class="who" dir="auto">👤 <bdi>{escape(user)}</bdi> · '
+            '<a href="/logout" id="logout">لاگ آؤٹ · Log out</a></div>')  # fmt: skip
 
 
 LOGIN_MESSAGE = (

@@ -1,17 +1,20 @@
 """The chat's report library tab: every report the assistant knows (`library.py`), with
 a search by title or file and a warning on reports held in two files. Everyone sees the
-list; admins may also remove a report, after confirming it. The list is read afresh
+list; admins may also remove a report (after confirming it), replace it with a new
+version of its file, or have it read and indexed again. The list is read afresh
 each time the tab is opened, so reports added or removed elsewhere (the CLI, the API,
 another server) show without a restart."""
 
 import logging
 from collections.abc import Callable, Container
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import gradio as gr
 
 from ..assistant import Assistant
 from ..errors import AssistantError
+from ..ingest import IngestReport
 from ..library import ReportInfo
 from .render import inert
 
@@ -24,8 +27,9 @@ NO_REPORTS_ADMIN = (
     "ابھی کوئی رپورٹ نہیں: گفتگو کے صفحے پر «رپورٹس شامل کریں» سے شامل کریں۔ · "
     "No reports yet: add them with «Add reports»."
 )
-ADMINS_ONLY = "Removing reports needs the admin role. / رپورٹس حذف کرنے کی اجازت نہیں۔"
-CHOOSE_FIRST = "Choose a report first. / پہلے رپورٹ منتخب کریں۔"
+ADMINS_ONLY = "رپورٹس بدلنا یا حذف کرنا منتظم کا کام ہے۔ · Changing or removing reports needs the admin role."
+NEW_VERSION_FIRST = "پہلے نئے نسخے کی فائل منتخب کریں۔ · Choose the new version's file first."
+CHOOSE_FIRST = "پہلے رپورٹ منتخب کریں۔ · Choose a report first."
 
 
 def report_row(r: ReportInfo) -> list[str]:
@@ -86,6 +90,25 @@ def library_tab(assistant: Assistant, admins: Container[str], user_of: Callable[
         done = f"🗑 حذف ہو گئی · Removed: {inert(removed.file)}"
         return *read(search, request), gr.update(visible=False), done
 
+    def changed(report: IngestReport, verb: str) -> str:
+        if report.skipped:
+            return "⚠️ " + "; ".join(f"{inert(s.path.name)}: {inert(s.reason)}" for s in report.skipped)
+        return f"{verb}: {inert(', '.join(report.updated + report.added) or 'unchanged · بغیر تبدیلی')}"
+
+    def replace(doc_id: str | None, new_file: str | None, search: str, request: gr.Request):
+        if not new_file:
+            raise gr.Error(NEW_VERSION_FIRST, print_exception=False)
+        user = user_of(request)
+        report = as_admin(lambda d: assistant.replace_report(d, Path(new_file), added_by=user), doc_id, request)
+        log.info("report %s replaced by %s", doc_id, user)
+        return *read(search, request), None, changed(report, "🔄 نیا نسخہ انڈیکس ہو گیا · New version indexed")
+
+    def reindex(doc_id: str | None, search: str, request: gr.Request):
+        user = user_of(request)
+        report = as_admin(lambda d: assistant.reindex_report(d, added_by=user), doc_id, request)
+        log.info("report %s re-indexed by %s", doc_id, user)
+        return *read(search, request), changed(report, "🔁 دوبارہ انڈیکس ہو گئی · Indexed again")
+
     with gr.Tab("رپورٹس · Reports", elem_id="reports-tab") as tab:
         search = gr.Textbox(label="عنوان یا فائل سے تلاش · Search by title or file", elem_id="report-search",
                             max_lines=1)  # fmt: skip
@@ -93,7 +116,12 @@ def library_tab(assistant: Assistant, admins: Container[str], user_of: Callable[
         table = gr.Dataframe(headers=COLUMNS, interactive=False, wrap=True, column_widths=WIDTHS, elem_id="reports")
         with gr.Group(visible=False, elem_id="report-admin") as admin_panel:
             chosen = gr.Dropdown(label="رپورٹ · Report", choices=[], elem_id="report-choice")
-            remove_button = gr.Button("حذف کریں · Remove", variant="stop", size="sm", elem_id="report-remove")
+            with gr.Row():
+                reindex_button = gr.Button("دوبارہ انڈیکس · Re-index", size="sm", elem_id="report-reindex")
+                remove_button = gr.Button("حذف کریں · Remove", variant="stop", size="sm", elem_id="report-remove")
+            new_version = gr.File(label="نیا نسخہ (اسی قسم کی فائل) · New version (same kind of file)",
+                                  elem_id="report-new-version")  # fmt: skip
+            replace_button = gr.Button("نیا نسخہ لگائیں · Replace", size="sm", elem_id="report-replace")
             with gr.Group(visible=False, elem_id="report-confirm") as confirm_panel:
                 question = gr.Markdown(elem_id="report-confirm-text")
                 with gr.Row():
@@ -107,4 +135,6 @@ def library_tab(assistant: Assistant, admins: Container[str], user_of: Callable[
     remove_button.click(confirm, chosen, [confirm_panel, question], **private)
     no.click(lambda: gr.update(visible=False), None, confirm_panel, **private)
     yes.click(remove, [chosen, search], [*listing, confirm_panel, result], **private)
+    replace_button.click(replace, [chosen, new_version, search], [*listing, new_version, result], **private)
+    reindex_button.click(reindex, [chosen, search], [*listing, result], **private)
     return tab
