@@ -61,7 +61,30 @@ body, .gradio-container {{ font-family: {URDU_FONTS}; }}
 .sources .searched {{ color: #555; font-size: .9em; }}
 #upload {{ direction: ltr; }}
 h2, h3 {{ line-height: 2.2; padding-top: .3em; }}
+.dark .sources .searched {{ color: #aaa; }}
+#who {{ text-align: end; }}
+@media (max-width: 640px) {{  /* a phone: the chat first; conversations and sources after it, behind their toggles */
+  #chat-row, #header {{ flex-direction: column; }}
+  #main-col {{ order: -1; }}
+  #side-col {{ order: 1; }}
+}}
 """
+# runs when the page loads: the theme chosen earlier in this browser; on a phone, the
+# conversations and sources panels start closed (their headers open them)
+ON_LOAD = """() => {
+  const theme = localStorage.getItem("assistant-theme");
+  if (theme) document.body.classList.toggle("dark", theme === "dark");
+  if (window.matchMedia("(max-width: 640px)").matches) {
+    for (const id of ["side-toggle", "sources-toggle"]) {
+      const header = document.querySelector(`#${id} > .label-wrap`);
+      if (header && header.classList.contains("open")) header.click();
+    }
+  }
+}"""
+TOGGLE_THEME = """() => {
+  const dark = document.body.classList.toggle("dark");
+  localStorage.setItem("assistant-theme", dark ? "dark" : "light");
+}"""
 
 
 REASONS = {  # shown -> stored with a 👎
@@ -418,30 +441,32 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
 
     cache = (EXPORT_KEEP_SECONDS, EXPORT_KEEP_SECONDS)  # Gradio's copies of exports and uploads, cleared hourly
     with gr.Blocks(title="Report assistant · رپورٹس اسسٹنٹ", delete_cache=cache) as app:
-        with gr.Row():
+        with gr.Row(equal_height=True, elem_id="header"):
             gr.Markdown("## رپورٹس سے پوچھیں · Ask the reports")
             who = gr.HTML(elem_id="who")
+            theme_button = gr.Button("🌓", size="sm", scale=0, min_width=48, elem_id="theme-toggle")
         with gr.Tabs():
             with gr.Tab("گفتگو · Chat", elem_id="chat-tab"):
-                with gr.Row():
-                    with gr.Column(scale=1, min_width=280):
-                        new_chat = gr.Button("نئی گفتگو · New chat", elem_id="new-chat")
-                        search = gr.Textbox(placeholder="گفتگوؤں میں تلاش · Search conversations", show_label=False,
-                                            elem_id="conversation-search", max_lines=1)  # fmt: skip
-                        listed = gr.Radio(label="گفتگوئیں · Conversations", choices=[], elem_id="conversations")
-                        title = gr.Textbox(label="عنوان · Title", elem_id="title", max_lines=1)
-                        with gr.Row():
-                            rename_button = gr.Button("نام بدلیں · Rename", elem_id="rename", size="sm")
-                            delete_button = gr.Button("حذف · Delete", elem_id="delete", size="sm", variant="stop")
-                            confirmed = gr.Checkbox(visible=False)  # the browser's answer to «delete?»
-                        export_button = gr.Button("Markdown میں محفوظ کریں · Export", elem_id="export", size="sm")
-                        exported = gr.File(label="Markdown", visible=False, elem_id="exported", interactive=False)
-                        with gr.Group(visible=False, elem_id="upload-panel") as upload_panel:
-                            files = gr.File(label="رپورٹس شامل کریں · Add reports", file_count="multiple",
-                                            file_types=list(SUFFIXES), elem_id="upload")  # fmt: skip
-                            upload_button = gr.Button("شامل کریں · Add", elem_id="upload-send", size="sm")
-                            upload_result = gr.Markdown(elem_id="upload-result")
-                    with gr.Column(scale=3):
+                with gr.Row(elem_id="chat-row"):
+                    with gr.Column(scale=1, min_width=280, elem_id="side-col"):
+                        with gr.Accordion("گفتگوئیں · Conversations", open=True, elem_id="side-toggle"):
+                            new_chat = gr.Button("نئی گفتگو · New chat", elem_id="new-chat")
+                            search = gr.Textbox(placeholder="گفتگوؤں میں تلاش · Search conversations", show_label=False,
+                                                elem_id="conversation-search", max_lines=1)  # fmt: skip
+                            listed = gr.Radio(label="گفتگوئیں · Conversations", choices=[], elem_id="conversations")
+                            title = gr.Textbox(label="عنوان · Title", elem_id="title", max_lines=1)
+                            with gr.Row():
+                                rename_button = gr.Button("نام بدلیں · Rename", elem_id="rename", size="sm")
+                                delete_button = gr.Button("حذف · Delete", elem_id="delete", size="sm", variant="stop")
+                                confirmed = gr.Checkbox(visible=False)  # the browser's answer to «delete?»
+                            export_button = gr.Button("Markdown میں محفوظ کریں · Export", elem_id="export", size="sm")
+                            exported = gr.File(label="Markdown", visible=False, elem_id="exported", interactive=False)
+                            with gr.Group(visible=False, elem_id="upload-panel") as upload_panel:
+                                files = gr.File(label="رپورٹس شامل کریں · Add reports", file_count="multiple",
+                                                file_types=list(SUFFIXES), elem_id="upload")  # fmt: skip
+                                upload_button = gr.Button("شامل کریں · Add", elem_id="upload-send", size="sm")
+                                upload_result = gr.Markdown(elem_id="upload-result")
+                    with gr.Column(scale=3, elem_id="main-col"):
                         chatbot = gr.Chatbot(elem_id="chat", height=460, label="گفتگو · Chat", latex_delimiters=[],
                                              buttons=["copy", "copy_all"])  # fmt: skip  # no share: offline
                         with gr.Group(visible=False, elem_id="feedback") as feedback_panel:
@@ -457,16 +482,16 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
                             )
                             send = gr.Button("بھیجیں · Send", variant="primary", elem_id="send", scale=1)
                         gr.Examples(EXAMPLES, inputs=box, label="مثالیں · Examples")
-                    with gr.Column(scale=2):
-                        gr.Markdown("### حوالہ جات · Sources")
-                        sources = gr.HTML(elem_id="sources")
-                        picker = gr.Radio(label="حوالہ کھولیں · Open a source", choices=[], visible=False,
-                                          elem_id="open-source")  # fmt: skip
-                        page_view = gr.Image(label="صفحہ · Page", visible=False, interactive=False, format="png",
-                                             elem_id="source-page")  # fmt: skip
-                        context_view = gr.HTML(elem_id="source-context")
-                        original = gr.DownloadButton("اصل فائل · Original file", visible=False, size="sm",
-                                                     elem_id="source-file")  # fmt: skip
+                    with gr.Column(scale=2, elem_id="sources-col"):
+                        with gr.Accordion("حوالہ جات · Sources", open=True, elem_id="sources-toggle"):
+                            sources = gr.HTML(elem_id="sources")
+                            picker = gr.Radio(label="حوالہ کھولیں · Open a source", choices=[], visible=False,
+                                              elem_id="open-source")  # fmt: skip
+                            page_view = gr.Image(label="صفحہ · Page", visible=False, interactive=False, format="png",
+                                                 elem_id="source-page")  # fmt: skip
+                            context_view = gr.HTML(elem_id="source-context")
+                            original = gr.DownloadButton("اصل فائل · Original file", visible=False, size="sm",
+                                                         elem_id="source-file")  # fmt: skip
             library_tab(assistant, admins, _user)
         turns = gr.State([])
         conversation_id = gr.State(None)
@@ -494,6 +519,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
         explain_button.click(explain, [voted, reason, comment], [feedback_panel, reason, comment], **private)
         upload_button.click(add_reports, files, upload_result, api_name="add_reports")
         app.load(start, None, [listed, upload_panel, who], **private)
+        theme_button.click(None, js=TOGGLE_THEME)
         gr.api(ask, api_name="ask")
     return app
 
@@ -569,6 +595,7 @@ def launch(assistant: Assistant, block: bool = True, login: LoginThrottle | None
         show_error=False,
         theme=theme,
         css=CSS,
+        js=ON_LOAD,
         footer_links=["api"],
         max_file_size=UPLOAD_MAX_BYTES,
         app_kwargs={"middleware": [Middleware(Guard, admins=admins),
