@@ -27,12 +27,16 @@ def _sentence(text: str, figure: str) -> tuple[int, int]:
     return text.rfind("۔", 0, at) + 1, text.index("۔", at) + 1
 
 
+def _opened(source: Path, copy: Path, figure: str):
+    """A copy of `source` read as indexed, and its sentence holding `figure` opened."""
+    shutil.copy(source, copy)
+    text = read_report(copy, copy.name).text
+    start, end = _sentence(text, figure)
+    return text, start, end, open_citation(copy, file_sha256(copy), start, end)
+
+
 def test_a_pdf_citation_opens_its_page_with_the_quoted_lines_marked(tmp_path):
-    pdf = tmp_path / "report.pdf"
-    shutil.copy(BROWSER_PDF, pdf)
-    text = read_report(pdf, "report.pdf").text
-    start, end = _sentence(text, "85.59/100")
-    preview = open_citation(pdf, file_sha256(pdf), start, end)
+    text, start, end, preview = _opened(BROWSER_PDF, tmp_path / "report.pdf", "85.59/100")
     assert preview.location == "page 1" and preview.page == 1 and "85.59/100" in preview.quote
     assert 1 <= len(preview.marked) <= 4  # the lines the sentence is drawn on, no more
     image = preview.image
@@ -46,10 +50,7 @@ def test_a_pdf_citation_opens_its_page_with_the_quoted_lines_marked(tmp_path):
 
 def test_a_text_citation_opens_its_paragraph_in_context(tmp_path):
     report = tmp_path / "r.txt"
-    shutil.copy(TEXT, report)
-    text = read_report(report, "r.txt").text
-    start, end = _sentence(text, "55,279")
-    preview = open_citation(report, file_sha256(report), start, end)
+    text, start, end, preview = _opened(TEXT, report, "55,279")
     assert preview.image is None and preview.page is None
     shown = context_html(preview.before, preview.quote, preview.after)
     assert "<mark>" in shown and "55,279" in shown.split("<mark>")[1].split("</mark>")[0]

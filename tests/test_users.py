@@ -2,14 +2,13 @@
 the file itself, the CLI that writes it, and a real chat server that reads it again
 when it changes."""
 
-import os
 import stat
 import subprocess
 import sys
 
 import httpx
 import pytest
-from servers import free_port, wait_until_up
+from test_live_ingest import _env, _serve, _stop
 
 from assistant.users import Admins, Logins, add_user, read_users, remove_user, users_file
 
@@ -80,15 +79,8 @@ def test_a_running_chat_takes_logins_from_the_file_added_without_a_restart(tmp_p
     assert made.returncode == 0 and "added amna (admin)" in made.stdout
     short = _cli(data, "add", "bilal", stdin="short\n")
     assert short.returncode == 2 and "at least 8 characters" in short.stderr
-    port = free_port()
-    env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_INDEX_DIR": str(index),
-           "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_CHAT_PORT": str(port)}  # fmt: skip
-    env.pop("ASSISTANT_CHAT_AUTH", None)
-    server = subprocess.Popen([sys.executable, "-m", "assistant.cli", "chat"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server, url = _serve(_env(index, corpus, ASSISTANT_DATA_DIR=str(data)), tmp_path / "chat.log")  # no chat_auth
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_up(f"{url}/api/health", server, 180, "assistant chat")
         with httpx.Client(base_url=url, timeout=60) as http:
             assert http.get("/api/health").json() == {"status": "ok"}  # open: a load balancer's probe
             assert http.get("/api/reports").status_code == 401  # the file's logins apply, even on loopback
@@ -101,5 +93,4 @@ def test_a_running_chat_takes_logins_from_the_file_added_without_a_restart(tmp_p
             assert _cli(data, "remove", "bilal").returncode == 0
             assert http.get("/api/reports", auth=("bilal", "staple-ridge")).status_code == 401
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        _stop(server)
