@@ -251,6 +251,13 @@ def test_who_is_logged_in_search_confirmed_delete_and_votes_kept(browser, settin
         page.locator("#conversations label").filter(has_text="دستاویزات").click()
         page.wait_for_function("document.querySelectorAll('#chat .bot').length === 1", timeout=30_000)
         page.locator('#chat button[aria-label="Disliked"]').wait_for(timeout=10_000)  # the vote, shown again
+        page.locator("#new-chat").click()
+        page.wait_for_function("!document.querySelector('#chat .bot')", timeout=10_000)
+        _ask(page, "31 دسمبر 2023 تک دفتر کو کتنی آنے والی دستاویزات موصول ہوئی ہیں؟")
+        assert page.locator('#chat button[aria-label="Disliked"]').count() == 0  # not carried to a new chat
+        page.locator("#conversations label").filter(has_text="دستاویزات").last.click()
+        page.locator('#chat button[aria-label="Disliked"]').wait_for(timeout=10_000)
+        before = _conversations(page)
 
         page.once("dialog", lambda dialog: dialog.dismiss())
         page.locator("#delete").click()

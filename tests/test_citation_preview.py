@@ -46,6 +46,21 @@ def test_a_pdf_citation_opens_its_page_with_the_quoted_lines_marked(tmp_path):
     top, bottom = min(b.top for b in preview.marked) * 1.5, max(b.bottom for b in preview.marked) * 1.5
     assert marked and all(top - 4 <= y <= bottom + 4 for _, y in marked)  # yellow where the quote is, only there
     assert preview.before.endswith(text[start - 20 : start]) and preview.after.startswith(text[end : end + 20])
+    pdf = tmp_path / "report.pdf"  # a citation made before the report was read again, by another reader
+    with pytest.raises(SourceUnavailableError, match="no longer at that place"):
+        open_citation(pdf, file_sha256(pdf), start, end, quote="کوئی اور جملہ جو یہاں نہیں تھا۔")
+    assert open_citation(pdf, file_sha256(pdf), start, end, quote=text[start:end]).page == 1
+
+
+def test_a_download_is_one_copy_per_file_version(tmp_path):
+    from assistant.ui.exports import download_copy
+
+    report = tmp_path / "r.txt"
+    shutil.copy(TEXT, report)
+    first = download_copy(report, file_sha256(report))
+    assert first.read_bytes() == report.read_bytes() and download_copy(report, file_sha256(report)) == first
+    report.write_text("نیا نسخہ۔", encoding="utf-8")
+    assert download_copy(report, file_sha256(report)) != first
 
 
 def test_a_text_citation_opens_its_paragraph_in_context(tmp_path):

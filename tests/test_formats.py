@@ -388,3 +388,21 @@ def test_refused_files_are_skipped_with_the_reason_and_the_rest_read(tmp_path):
     reasons = {s.path.name: s.reason for s in skipped}
     assert "possible zip bomb" in reasons["bomb.docx"] and "20,000 paragraphs" not in reasons["bomb.docx"]
     assert "limit 20,000" in reasons["many.docx"]
+
+
+def test_running_lines_are_words_or_page_numbers_at_one_height_never_a_row_of_figures():
+    from assistant.formats.pdf import Line, _without_running_lines
+
+    def page(number: int, header_top: float = 20.0) -> list[Line]:
+        def line(text: str, top: float) -> Line:
+            return Line(800 - top, text, 500.0, (40.0, top, 540.0, top + 12))
+
+        return [line("رپورٹ کی سرخی 12/2/26", header_top), line("12,500 3,400 15,900", 60.0),
+                line(("پہلا", "دوسرا", "تیسرا")[number - 1] + " صفحہ", 100.0), line(f"{number}/3", 770.0)]  # fmt: skip
+
+    kept = _without_running_lines([page(1), page(2), page(3)])
+    assert [[line.text for line in lines] for lines in kept] == [
+        ["12,500 3,400 15,900", f"{word} صفحہ"] for word in ("پہلا", "دوسرا", "تیسرا")
+    ]  # header and page number gone; the row of figures stays, though it repeats
+    moved = _without_running_lines([page(1, 20.0), page(2, 300.0), page(3, 520.0)])
+    assert all(lines[0].text.startswith("رپورٹ کی سرخی") for lines in moved)  # not at one height: text

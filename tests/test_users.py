@@ -18,6 +18,7 @@ def test_users_file_holds_bcrypt_hashes_readable_by_its_owner_only(tmp_path):
     assert add_user(path, "amna", "horse-battery", admin=True) is True
     assert add_user(path, "bilal", "staple-ridge") is True
     assert add_user(path, "bilal", "second-ridge") is False  # a new password for the same login
+    assert add_user(path, "amna", "horse-battery") is False and read_users(path)["amna"].admin  # the role kept
     text = path.read_text(encoding="utf-8")
     assert "horse-battery" not in text and "ridge" not in text and text.count("$2b$12$") == 2
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -63,6 +64,9 @@ def test_the_two_sources_must_not_disagree(tmp_path):
     assert logins.verify("amna", "horse-battery")
     with pytest.raises(ValueError, match="not valid JSON"):
         Logins(path=path)
+    path.write_text('{"users": {"amna": {"hash": "$2b$12$cut-short"}}}', encoding="utf-8")
+    with pytest.raises(ValueError, match="'amna' has no bcrypt hash"):
+        Logins(path=path)
 
 
 def _cli(data, *args, stdin=""):
@@ -90,7 +94,12 @@ def test_a_running_chat_takes_logins_from_the_file_added_without_a_restart(tmp_p
             assert _cli(data, "add", "bilal", stdin="staple-ridge\n").returncode == 0
             assert len(http.get("/api/reports", auth=("bilal", "staple-ridge")).json()["reports"]) == 5  # no restart
             assert _cli(data, "list").stdout.splitlines() == ["amna\tadmin", "bilal\tstaff"]
-            assert _cli(data, "remove", "bilal").returncode == 0
-            assert http.get("/api/reports", auth=("bilal", "staple-ridge")).status_code == 401
+            with httpx.Client(base_url=url, timeout=60) as session:  # a browser's session of bilal
+                assert session.post("/login", data={"username": "bilal", "password": "staple-ridge"}).status_code == 200
+                assert session.get("/config").status_code == 200
+                assert _cli(data, "remove", "bilal").returncode == 0
+                assert http.get("/api/reports", auth=("bilal", "staple-ridge")).status_code == 401
+                ended = session.get("/config")
+                assert ended.status_code == 401 and "login has been removed" in ended.json()["message"]
     finally:
         _stop(server)

@@ -187,12 +187,12 @@ class Assistant:
         place(new_version, file)
         return self.ingest([file], added_by=added_by)
 
-    def open_source(self, doc_id: str, start: int, end: int) -> Preview:
+    def open_source(self, doc_id: str, start: int, end: int, quote: str | None = None) -> Preview:
         """What a citation opens (`preview.py`): its PDF page with the quoted lines marked, or
         its paragraph in context; ReportNotFoundError once the report is removed."""
         self.report(doc_id)
         entry = self.index.documents[doc_id]
-        return open_citation(Path(entry["path"]), entry["sha256"], start, end)
+        return open_citation(Path(entry["path"]), entry["sha256"], start, end, quote)
 
     def remove_report(self, doc_id: str) -> ReportInfo:
         """Delete a report: its file from the corpus folder (so no later ingest brings it

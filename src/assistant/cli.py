@@ -77,7 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     add = users_sub.add_parser("add", help="add a login, or set a new password (asked twice; one line on stdin "
                                "without a terminal)")  # fmt: skip
     add.add_argument("name")
-    add.add_argument("--admin", action="store_true", help="may add and remove reports")
+    add.add_argument("--admin", action=argparse.BooleanOptionalAction, default=None,
+                     help="may add and remove reports (--no-admin: staff; neither: keep the role)")  # fmt: skip
     users_sub.add_parser("list", help="every login and whether it is an admin")
     drop = users_sub.add_parser("remove", help="delete a login")
     drop.add_argument("name")
@@ -201,8 +202,12 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
                     return 2
             else:
                 password = sys.stdin.readline().rstrip("\n")
+            first = not path.exists()
             new = add_user(path, args.name, password, admin=args.admin)
-            print(f"{'added' if new else 'updated'} {args.name} ({'admin' if args.admin else 'staff'}) in {path}")
+            role = "admin" if read_users(path)[args.name].admin else "staff"
+            print(f"{'added' if new else 'updated'} {args.name} ({role}) in {path}")
+            if first:  # a chat started without any login serves without one until it restarts
+                print("note: a chat already running without logins needs a restart to ask for them", file=sys.stderr)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

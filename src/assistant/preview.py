@@ -26,6 +26,7 @@ class Preview:
     text around the quote (every format: a PDF's too, for reading aloud or copying)."""
 
     file: Path
+    sha256: str
     location: str | None
     before: str
     quote: str
@@ -35,8 +36,10 @@ class Preview:
     marked: list[Box] = field(default_factory=list)
 
 
-def open_citation(path: Path, sha256: str, start: int, end: int) -> Preview:
-    """The citation [start, end) of the report in `path`, which must still be the file indexed (`sha256`)."""
+def open_citation(path: Path, sha256: str, start: int, end: int, quote: str | None = None) -> Preview:
+    """The citation [start, end) of the report in `path`, which must still be the file
+    indexed (`sha256`), its text read as then: with `quote`, the passage must still be
+    there (a report read again since, by a newer reader, may have moved it)."""
     if not path.is_file():
         raise SourceUnavailableError("رپورٹ کی فائل اب موجود نہیں۔ · The report's file is no longer there.")
     if file_sha256(path) != sha256:
@@ -46,13 +49,14 @@ def open_citation(path: Path, sha256: str, start: int, end: int) -> Preview:
         )
     extracted = reader_for(path)(path).folded()
     text = extracted.text
-    if not 0 <= start < end <= len(text):
+    if not 0 <= start < end <= len(text) or quote is not None and text[start:end].split() != quote.split():
         raise SourceUnavailableError(
-            "یہ حوالہ رپورٹ کے متن سے میل نہیں کھاتا۔ · The citation does not fit the report's text."
+            "یہ حوالہ رپورٹ کے موجودہ متن میں اس جگہ نہیں؛ سوال دوبارہ پوچھیں۔ · The report has been read again since "
+            "this answer and the passage is no longer at that place; ask again."
         )
     location = next((label for at, label in reversed(extracted.locations) if at <= start), None)
     before, after = _around(text, start, end)
-    preview = Preview(path, location, before, text[start:end], after)
+    preview = Preview(path, sha256, location, before, text[start:end], after)
     marked = [b for b in extracted.boxes if b.start < end and b.end > start]
     if marked:
         preview.page = marked[0].page

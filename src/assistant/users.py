@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Iterable
@@ -27,6 +28,9 @@ USERS_FILE = "users.json"
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further: a longer password is refused, not cut
 ROUNDS = 12  # bcrypt's cost: about a quarter of a second per check here
+_HASH = re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}")
+# one bcrypt check at a time: guesses under made-up names cannot take both cores from the questions
+_CHECKING = threading.BoundedSemaphore(1)
 
 
 @cache
@@ -85,6 +89,8 @@ def read_users(path: Path) -> dict[str, Account]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
+    except OSError as exc:
+        raise ValueError(f"the users file {path} cannot be read ({exc.strerror}); check its owner and mode") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"the users file {path} is not valid JSON ({exc}); fix or remove it") from None
     users = data.get("users") if isinstance(data, dict) else None
@@ -93,7 +99,7 @@ def read_users(path: Path) -> dict[str, Account]:
     accounts = {}
     for name, entry in users.items():
         hashed = entry.get("hash") if isinstance(entry, dict) else None
-        if not isinstance(hashed, str) or not hashed.startswith("$2"):
+        if not isinstance(hashed, str) or not _HASH.fullmatch(hashed):
             raise ValueError(f"the users file {path}: {name!r} has no bcrypt hash")
         accounts[name] = Account(admin=entry.get("admin") is True, hashed=hashed.encode())
     return accounts
@@ -111,12 +117,14 @@ def _write_users(path: Path, accounts: dict[str, Account]) -> None:
         Path(partial).unlink(missing_ok=True)
 
 
-def add_user(path: Path, name: str, password: str, admin: bool = False) -> bool:
-    """Add a user, or set a new password and role for one already there; True when new."""
+def add_user(path: Path, name: str, password: str, admin: bool | None = None) -> bool:
+    """Add a user, or set a new password for one already there; True when new. `admin`
+    sets the role; None keeps a user's role (a new user is staff)."""
     accounts = read_users(path)
     hashed = bcrypt.hashpw(check_password(password).encode(), bcrypt.gensalt(ROUNDS))
     new = check_name(name) not in accounts
-    accounts[name] = Account(admin=admin, hashed=hashed)
+    role = accounts[name].admin if admin is None and not new else bool(admin)
+    accounts[name] = Account(admin=role, hashed=hashed)
     _write_users(path, accounts)
     return new
 
@@ -136,7 +144,7 @@ class Logins:
                  admins: Iterable[str] = ()) -> None:  # fmt: skip
         self._plain, self._path, self._named_admins = dict(plain or {}), path, frozenset(admins)
         self._lock = threading.Lock()
-        self._seen: tuple[int, int] | None = None
+        self._seen: tuple[int, int, int] | None = None
         self._file: dict[str, Account] = {}
         self._refresh(strict=True)
         both = set(self._plain) & set(self._file)
@@ -151,7 +159,7 @@ class Logins:
             return
         try:
             stat = self._path.stat()
-            seen = (stat.st_mtime_ns, stat.st_size)
+            seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # written whole by os.replace: a new inode
         except FileNotFoundError:
             seen = None
         with self._lock:
@@ -191,14 +199,19 @@ class Logins:
     def verify(self, user: str, password: str) -> bool:
         """Whether the password is the user's; an unknown user costs the same."""
         account = self._account(user)
-        if account is None and not set(self._file) - set(self._plain):  # plain logins only: compared as one would be
-            hmac.compare_digest(password.encode(), b"\x00" + password.encode())
-            return False
-        if account is not None and account.plain is not None:
-            return hmac.compare_digest(password.encode(), account.plain.encode())
-        attempt = password.encode()[:MAX_PASSWORD_BYTES]
-        matched = bcrypt.checkpw(attempt, account.hashed if account and account.hashed else _unknown())
+        hashed_users = bool(set(self._file) - set(self._plain))
+        if account is not None and account.plain is not None or account is None and not hashed_users:
+            if hashed_users:  # a plain login costs a bcrypt check too, so timing tells no source apart
+                self._bcrypt(password, _unknown())
+            expected = account.plain if account is not None and account.plain is not None else "\x00" + password
+            return hmac.compare_digest(password.encode(), expected.encode()) and account is not None
+        matched = self._bcrypt(password, account.hashed if account and account.hashed else _unknown())
         return matched and account is not None and len(password.encode()) <= MAX_PASSWORD_BYTES
+
+    @staticmethod
+    def _bcrypt(password: str, hashed: bytes) -> bool:
+        with _CHECKING:
+            return bcrypt.checkpw(password.encode()[:MAX_PASSWORD_BYTES], hashed)
 
 
 class Admins:

@@ -204,14 +204,20 @@ def _unpaired(pages: list[list[Line]]) -> int:
     return unpaired + depth
 
 
-def _running_key(text: str) -> str:
-    return re.sub(r"\d+", "#", " ".join(text.split()))
+_PAGE_NUMBER = re.compile(r"[#\s/|.\-–—]+")  # "2/5", "- 2 -", "3 | 7": a running line with no letters
+
+
+def _running_key(line: Line) -> tuple[str, int]:
+    """What a running header or footer keeps from page to page: its words, digits aside, and
+    its height on the page (to 4 points)."""
+    return re.sub(r"\d+", "#", " ".join(line.text.split())), round(line.box[1] / 4)
 
 
 def _without_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
     """The pages less their running header and footer: a line among the first or last
     RUNNING_LINES of at least half the pages (two at least) that is the same on each,
-    digits aside."""
+    digits aside, at the same height; it has letters, or is a page number (a line of
+    figures alone, the first row of a table, is kept)."""
     pages = [[line for line in lines if line.text] for lines in pages]
     if len(pages) < 2:
         return pages
@@ -220,11 +226,16 @@ def _without_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
         return index < RUNNING_LINES or index >= len(lines) - RUNNING_LINES
 
     seen = Counter(
-        key for lines in pages for key in {_running_key(line.text) for i, line in enumerate(lines) if edge(lines, i)}
+        key for lines in pages for key in {_running_key(line) for i, line in enumerate(lines) if edge(lines, i)}
     )
-    running = {key for key, pages_with in seen.items() if key and pages_with >= max(2, (len(pages) + 1) // 2)}
+    running = {
+        (words, height)
+        for (words, height), pages_with in seen.items()
+        if pages_with >= max(2, (len(pages) + 1) // 2)
+        and (any(c.isalpha() for c in words) or _PAGE_NUMBER.fullmatch(words))
+    }
     return [
-        [line for i, line in enumerate(lines) if not (edge(lines, i) and _running_key(line.text) in running)]
+        [line for i, line in enumerate(lines) if not (edge(lines, i) and _running_key(line) in running)]
         for lines in pages
     ]
 

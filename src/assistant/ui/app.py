@@ -10,7 +10,6 @@ admins only (`Guard`). The HTTP API (`http_api.py`) is served beside it."""
 import ipaddress
 import json
 import logging
-import shutil
 from collections.abc import Container
 from html import escape
 from pathlib import Path
@@ -36,7 +35,7 @@ from ..http_api import BodyLimit, TokenThrottle, check_inputs, mount
 from ..settings import Settings
 from ..uploads import stage
 from ..users import Admins, Logins, parse_logins, users_file
-from .exports import EXPORT_KEEP_SECONDS, export_folder, safe_title
+from .exports import EXPORT_KEEP_SECONDS, download_copy, export_folder, safe_title
 from .library_tab import library_tab
 from .login import CLIENT, LoginThrottle
 from .render import chat_text, context_html, inert, source_choices, sources_html, upload_summary
@@ -104,6 +103,7 @@ STORE_FAILED = (
 )
 THANKS = "شکریہ، آپ کی رائے محفوظ ہو گئی۔ · Thank you: your feedback was saved."
 ADMINS_ONLY = "رپورٹس شامل کرنا منتظم کا کام ہے۔ · Adding reports needs the admin role."
+LOGIN_REMOVED = "یہ لاگ اِن ہٹا دیا گیا ہے۔ · This login has been removed; ask an admin."
 UPLOAD_ROUTES = ("/gradio_api/upload", "/gradio_api/process_recording")  # Gradio's routes that take files
 
 
@@ -121,11 +121,12 @@ def logged_in_user(scope) -> str | None:
 
 class Guard:
     """ASGI middleware in front of the chat: remembers each request's client address for
-    the login throttle (`CLIENT`), and lets only admins put files in Gradio's upload
-    cache, since only they may add reports (anyone else is answered 403, in one log line)."""
+    the login throttle (`CLIENT`); ends the session of a user removed from the logins
+    since they logged in (401); and lets only admins put files in Gradio's upload cache,
+    since only they may add reports (anyone else is answered 403, in one log line)."""
 
-    def __init__(self, app, admins: Container[str]) -> None:
-        self.app, self.admins = app, admins
+    def __init__(self, app, admins: Container[str], logins: Container[str] | None = None) -> None:
+        self.app, self.admins, self.logins = app, admins, logins
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -134,8 +135,16 @@ class Guard:
         client = scope.get("client")
         remembered = CLIENT.set(client[0] if client else "unknown")
         try:
+            user = logged_in_user(scope)
+            if user and self.logins is not None and user not in self.logins:
+                log.warning("session of %r ended: the login was removed", user)
+                gone = JSONResponse({"error": "Unauthorized", "message": LOGIN_REMOVED}, status_code=401)
+                if scope["type"] == "http":
+                    await gone(scope, receive, send)
+                else:
+                    await send({"type": "websocket.close", "code": 1008})
+                return
             if scope["type"] == "http" and scope["path"].rstrip("/").endswith(UPLOAD_ROUTES):
-                user = logged_in_user(scope)
                 if user not in self.admins:
                     log.warning("upload refused: %s is not an admin (from %s)",
                                 repr(user) if user else "no login", CLIENT.get())  # fmt: skip
@@ -197,7 +206,8 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
         """What an empty chat shows: no messages, sources, turns, conversation or title,
         and `closed` (the list refreshed when `user` is given)."""
         listed = gr.update(choices=choices(user), value=None) if user is not None else gr.update(value=None)
-        return [], "", [], None, [], listed, "", *closed(), no_sources()
+        empty = gr.update(value=[], feedback_value=[])  # no earlier conversation's votes on new answers
+        return empty, "", [], None, [], listed, "", *closed(), no_sources()
 
     def no_sources():
         return gr.update(choices=[], value=None, visible=False)
@@ -214,13 +224,13 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
             return hidden, "", hidden
         try:
             wanted = json.loads(chosen)
-            preview = assistant.open_source(wanted["doc_id"], int(wanted["start"]), int(wanted["end"]))
+            preview = assistant.open_source(wanted["doc_id"], int(wanted["start"]), int(wanted["end"]),
+                                            str(wanted["quote"]))  # fmt: skip
         except (ValueError, KeyError, TypeError):
             raise gr.Error("یہ حوالہ نہیں کھل سکا۔ · That source cannot be opened.", print_exception=False) from None
         except AssistantError as exc:
             raise shown_error(exc) from None
-        copy = export_folder() / preview.file.name
-        shutil.copyfile(preview.file, copy)
+        copy = download_copy(preview.file, preview.sha256)
         image = gr.update(value=preview.image, visible=True) if preview.image is not None else hidden
         return (
             image,
@@ -279,7 +289,8 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
                 log.exception("chat request failed")
             history[-1]["content"] = friendly_error(exc)
             # the question goes back in the box, to be corrected rather than typed again
-            yield history, "", turns, message, conversation_id, [*turn_ids, None], gr.skip(), gr.skip(), no_sources()
+            kept = message if not written else gr.skip()  # mid-stream, the box may already hold a new question
+            yield history, "", turns, kept, conversation_id, [*turn_ids, None], gr.skip(), gr.skip(), no_sources()
             return
         history[-1]["content"] = chat_text(answer)
         turns = [*turns, {"question": message, "standalone": standalone}]
@@ -598,7 +609,7 @@ def launch(assistant: Assistant, block: bool = True, login: LoginThrottle | None
         js=ON_LOAD,
         footer_links=["api"],
         max_file_size=UPLOAD_MAX_BYTES,
-        app_kwargs={"middleware": [Middleware(Guard, admins=admins),
+        app_kwargs={"middleware": [Middleware(Guard, admins=admins, logins=logins if logins else None),
                                    Middleware(BodyLimit, limit=settings.api_max_body_bytes)]},
     )  # fmt: skip
     mount(app.server_app, assistant, check_login=auth, tokens=tokens)  # the REST and OpenAI-compatible API

@@ -2,6 +2,7 @@
 one folder per export, under one parent pruned of exports older than an hour."""
 
 import contextlib
+import os
 import re
 import shutil
 import tempfile
@@ -20,6 +21,20 @@ def export_folder() -> Path:
             if time.time() - old.stat().st_mtime > EXPORT_KEEP_SECONDS:
                 shutil.rmtree(old)
     return Path(tempfile.mkdtemp(dir=parent))
+
+
+def download_copy(file: Path, sha256: str) -> Path:
+    """A copy of a report file for the browser to download: one per file version, made
+    once and kept while it is used (an hour after its last use, like the exports)."""
+    folder = Path(tempfile.gettempdir()) / "report-assistant-exports" / f"file-{sha256[:32]}"
+    copy = folder / file.name
+    if not copy.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{file.name}.part"
+        shutil.copyfile(file, partial)
+        partial.replace(copy)
+    os.utime(folder)  # in use: not pruned for another hour
+    return copy
 
 
 def safe_title(title: str) -> str:

@@ -100,10 +100,10 @@ def sources_html(answer: Answer, searched: str) -> str:
 
 def source_choices(answer: Answer) -> list[tuple[str, str]]:
     """The citations of an answer as (label, value) for the chat's «open a source» choice;
-    the value carries what opening it needs (report id and offsets), as JSON."""
+    the value carries what opening it needs (report id, offsets and the quote), as JSON."""
     return [
         (f"[{c.number}] {location_label(c.location, answer.language) or c.file}",
-         json.dumps({"doc_id": c.doc_id, "start": c.start, "end": c.end}))
+         json.dumps({"doc_id": c.doc_id, "start": c.start, "end": c.end, "quote": c.quote}, ensure_ascii=False))
         for c in answer.citations
     ]  # fmt: skip
 
