@@ -1,8 +1,8 @@
 """The chat on a phone (390 px) and a desktop (1280 px), light and dark, in headless
 Chromium: the chat comes first on a phone with conversations and sources behind their
 toggles; the dark-mode toggle is remembered by the browser; highlights stay readable;
-no line of an answer is clipped. Screenshots of each go to reports/ui/ for people to
-look at (CI keeps the folder)."""
+no line of an answer is clipped. Screenshots of each go to reports/ui/ (git-ignored)
+for people to look at after a run."""
 
 import shutil
 from pathlib import Path
