@@ -103,7 +103,6 @@ STORE_FAILED = (
 )
 THANKS = "شکریہ، آپ کی رائے محفوظ ہو گئی۔ · Thank you: your feedback was saved."
 ADMINS_ONLY = "رپورٹس شامل کرنا منتظم کا کام ہے۔ · Adding reports needs the admin role."
-LOGIN_REMOVED = "یہ لاگ اِن ہٹا دیا گیا ہے۔ · This login has been removed; ask an admin."
 UPLOAD_ROUTES = ("/gradio_api/upload", "/gradio_api/process_recording")  # Gradio's routes that take files
 
 
@@ -119,10 +118,18 @@ def logged_in_user(scope) -> str | None:
     return getattr(app, "tokens", {}).get(token) if token else None
 
 
+def end_sessions(scope, user: str) -> None:
+    """Forget every Gradio session of `user` (a login removed while they were logged in)."""
+    tokens = getattr(scope.get("app"), "tokens", {})
+    for token in [t for t, name in tokens.items() if name == user]:
+        tokens.pop(token, None)
+    log.warning("sessions of %r ended: the login was removed", user)
+
+
 class Guard:
     """ASGI middleware in front of the chat: remembers each request's client address for
     the login throttle (`CLIENT`); ends the session of a user removed from the logins
-    since they logged in (401); and lets only admins put files in Gradio's upload cache,
+    since they logged in; and lets only admins put files in Gradio's upload cache,
     since only they may add reports (anyone else is answered 403, in one log line)."""
 
     def __init__(self, app, admins: Container[str], logins: Container[str] | None = None) -> None:
@@ -137,13 +144,8 @@ class Guard:
         try:
             user = logged_in_user(scope)
             if user and self.logins is not None and user not in self.logins:
-                log.warning("session of %r ended: the login was removed", user)
-                gone = JSONResponse({"error": "Unauthorized", "message": LOGIN_REMOVED}, status_code=401)
-                if scope["type"] == "http":
-                    await gone(scope, receive, send)
-                else:
-                    await send({"type": "websocket.close", "code": 1008})
-                return
+                end_sessions(scope, user)  # Gradio now sees no login: its login page, or 401
+                user = None
             if scope["type"] == "http" and scope["path"].rstrip("/").endswith(UPLOAD_ROUTES):
                 if user not in self.admins:
                     log.warning("upload refused: %s is not an admin (from %s)",
