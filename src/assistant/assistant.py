@@ -20,6 +20,7 @@ from .followup import is_followup, is_rewrite_of, rewrite_followup, validated_pr
 from .index import SearchIndex
 from .ingest import IngestReport, ingest
 from .library import ReportInfo, ReportNotFoundError, find_report, list_reports
+from .manifest import DocumentEntry
 from .normalize import language
 from .preview import Preview, open_citation
 from .questions import check_question
@@ -161,11 +162,15 @@ class Assistant:
         except IndexMissingError:
             return {}
 
+    def _entry(self, doc_id: str) -> DocumentEntry:
+        """The index's record of a report; ReportNotFoundError if it has none by that id."""
+        self.report(doc_id)
+        return self.index.documents[doc_id]
+
     def reindex_report(self, doc_id: str, added_by: str | None = None) -> IngestReport:
         """Read a report's file again and index it anew (after a reader improved, or to
         repair it), even when the file has not changed."""
-        self.report(doc_id)
-        file = Path(self.index.documents[doc_id]["path"])
+        file = Path(self._entry(doc_id)["path"])
         if not file.is_file():
             raise ReportNotFoundError(f"the file of {doc_id!r} is no longer there; remove the report or add it again")
         return self.ingest([file], added_by=added_by, reread=frozenset({doc_id}))
@@ -173,8 +178,7 @@ class Assistant:
     def replace_report(self, doc_id: str, new_version: Path, added_by: str | None = None) -> IngestReport:
         """Put a new version of a report in place of its file (same format; checked like any
         upload first, and nothing is changed when it fails) and index it."""
-        self.report(doc_id)
-        file = Path(self.index.documents[doc_id]["path"])
+        file = Path(self._entry(doc_id)["path"])
         if not file.is_relative_to(self.settings.corpus_dir.resolve()):
             raise CorpusPathError(f"{doc_id!r} lies outside the corpus folder; replace its file there")
         if new_version.suffix.lower() != file.suffix.lower():
@@ -190,8 +194,7 @@ class Assistant:
     def open_source(self, doc_id: str, start: int, end: int, quote: str | None = None) -> Preview:
         """What a citation opens (`preview.py`): its PDF page with the quoted lines marked, or
         its paragraph in context; ReportNotFoundError once the report is removed."""
-        self.report(doc_id)
-        entry = self.index.documents[doc_id]
+        entry = self._entry(doc_id)
         return open_citation(Path(entry["path"]), entry["sha256"], start, end, quote)
 
     def remove_report(self, doc_id: str) -> ReportInfo:

@@ -47,7 +47,12 @@ def open_citation(path: Path, sha256: str, start: int, end: int, quote: str | No
             "رپورٹ کی فائل انڈیکس ہونے کے بعد بدل گئی ہے؛ دوبارہ انڈیکس ہونے پر پھر پوچھیں۔ · The report's file has "
             "changed since it was indexed; ask again once it is re-indexed."
         )
-    extracted = reader_for(path)(path).folded()
+    try:
+        extracted = reader_for(path)(path).folded()
+    except ValueError as exc:  # the reader's own reason: encrypted, damaged, ...
+        raise SourceUnavailableError(
+            f"رپورٹ کی فائل پڑھی نہیں جا سکی۔ · The report's file cannot be read: {exc}"
+        ) from None
     text = extracted.text
     if not 0 <= start < end <= len(text) or quote is not None and text[start:end].split() != quote.split():
         raise SourceUnavailableError(

@@ -224,12 +224,13 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
         hidden = gr.update(value=None, visible=False)
         if not chosen:
             return hidden, "", hidden
-        try:
+        try:  # the choice's value, as `source_choices` wrote it
             wanted = json.loads(chosen)
-            preview = assistant.open_source(wanted["doc_id"], int(wanted["start"]), int(wanted["end"]),
-                                            str(wanted["quote"]))  # fmt: skip
+            cited = (str(wanted["doc_id"]), int(wanted["start"]), int(wanted["end"]), str(wanted["quote"]))
         except (ValueError, KeyError, TypeError):
             raise gr.Error("یہ حوالہ نہیں کھل سکا۔ · That source cannot be opened.", print_exception=False) from None
+        try:
+            preview = assistant.open_source(*cited)
         except AssistantError as exc:
             raise shown_error(exc) from None
         copy = download_copy(preview.file, preview.sha256)

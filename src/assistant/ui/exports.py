@@ -9,6 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..uploads import place
+
 EXPORT_KEEP_SECONDS = 3600  # exported Markdown files (and Gradio's cached copies) are removed after this
 
 
@@ -29,10 +31,7 @@ def download_copy(file: Path, sha256: str) -> Path:
     folder = Path(tempfile.gettempdir()) / "report-assistant-exports" / f"file-{sha256[:32]}"
     copy = folder / file.name
     if not copy.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f".{file.name}.part"
-        shutil.copyfile(file, partial)
-        partial.replace(copy)
+        place(file, copy)
     os.utime(folder)  # in use: not pruned for another hour
     return copy
 
