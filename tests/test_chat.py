@@ -78,6 +78,25 @@ def test_refusal_reads_as_a_refusal(browser, chat_url):
     page.close()
 
 
+VISIBLE_BUTTONS = """() => [...document.querySelectorAll('#chat .bot-row + .message-buttons')].map(
+    row => [...row.querySelectorAll('button')].filter(b => b.offsetParent !== null).map(b => b.ariaLabel))"""
+
+
+def test_a_refused_question_reads_urdu_first_stays_in_the_box_and_offers_no_vote(browser, chat_url):
+    page = browser.new_page()
+    page.goto(chat_url, wait_until="domcontentloaded")
+    _ask(page, "کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟")
+    too_long = "کتنے " * 500
+    _ask(page, too_long)
+    failed = page.locator("#chat .bot").last.inner_text()
+    assert failed.index("مختصر سوال پوچھیں") < failed.index("Ask something shorter")  # Urdu first, English beside
+    assert page.locator("#question textarea").input_value() == too_long  # to shorten, not to type again
+    *_, answer_buttons, failed_buttons = page.evaluate(VISIBLE_BUTTONS)  # under each of the assistant's bubbles
+    assert {"Like", "Dislike"} <= set(answer_buttons)  # an answer can be judged ...
+    assert failed_buttons == ["Copy message"]  # ... a failure cannot
+    page.close()
+
+
 def test_gradio_client_gets_structured_answers(chat_url):
     from gradio_client import Client
 

@@ -51,6 +51,28 @@ def _conversations(page) -> list[str]:
     return [t.strip() for t in page.locator("#conversations label").all_inner_texts()]
 
 
+def _refused_before_sending(page, tmp_path: Path) -> None:
+    """Gradio's page turns away a file of another kind or over the size limit before
+    sending it, in English: the notice reads Urdu first, English beside."""
+    from assistant.formats import UPLOAD_MAX_BYTES
+
+    (tmp_path / "tool.exe").write_bytes(b"MZ")
+    with (tmp_path / "huge.pdf").open("wb") as huge:
+        huge.truncate(UPLOAD_MAX_BYTES + 1)
+    for name, urdu, english in (("tool.exe", "یہ فائل قبول نہیں: tool.exe", "Invalid file type: tool.exe"),
+                                ("huge.pdf", "فائل حد (", "exceed the maximum allowed size")):  # fmt: skip
+        page.locator("#upload input[type=file]").set_input_files([str(tmp_path / name)])
+        notice = page.locator("[data-testid=toast-text]", has_text=english)
+        notice.wait_for(timeout=10_000)
+        page.wait_for_timeout(200)  # the page's own text first, then its Urdu
+        said = notice.inner_text()
+        assert said.startswith(urdu) and said.index(urdu) < said.index(english), said
+        assert page.locator(".toast-body", has=notice).get_by_text("خطا · Error").count() == 1
+        page.locator(".toast-body", has=notice).locator("[data-testid=toast-close]").click()
+    assert page.locator("#upload").get_by_text("خطا · Error").count() == 1  # the upload box's own mark
+    page.close()
+
+
 def test_upload_ask_restart_reopen_vote_and_export(browser, settings, tmp_path, monkeypatch):
     app = launch(Assistant(settings), block=False)
     url = f"http://127.0.0.1:{settings.chat_port}/"
@@ -59,6 +81,7 @@ def test_upload_ask_restart_reopen_vote_and_export(browser, settings, tmp_path, 
         stranger.goto(url, wait_until="domcontentloaded")
         stranger.get_by_text("اپنے نام اور پاس ورڈ سے لاگ اِن کریں").wait_for()  # the login page speaks Urdu first
         stranger.close()
+        _refused_before_sending(_page(browser, url, "amna"), tmp_path)
         page = _page(browser, url, "amna")
         page.locator("#upload input[type=file]").set_input_files([str(PDF), str(DOCX)])
         page.locator("#upload-send").click()

@@ -40,7 +40,7 @@ def test_ask_json_is_the_answer_object(index_flags):
 
 def test_errors_are_short_messages_with_exit_code_2(index_flags, tmp_path):
     empty = run(*index_flags, "ask", "  ")
-    assert empty.returncode == 2 and "error: the question is empty" in empty.stderr
+    assert empty.returncode == 2 and "the question is empty" in empty.stderr and "سوال خالی ہے" in empty.stderr
     assert "Traceback" not in empty.stderr
     missing = run("--index", str(tmp_path / "idx"), "ingest", str(tmp_path / "nope"), "--no-progress")
     assert missing.returncode == 2 and "does not exist" in missing.stderr

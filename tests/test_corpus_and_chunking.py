@@ -23,6 +23,16 @@ def test_markdown_heading_is_the_title(tmp_path):
     assert read_report(path, "r.md").title == "رپورٹ کا عنوان"
 
 
+def test_a_title_is_never_a_cut_sentence(tmp_path):
+    """The first sentence whole, however long a line it opens; a "sentence" too long to
+    be a title (a line with no sentence end) leaves the file's name."""
+    first = (CORPUS / "001_887231cad6e8cc3d.txt").read_text(encoding="utf-8").split("۔")[0].strip()
+    assert len(first) > 200 and read_report(CORPUS / "001_887231cad6e8cc3d.txt", "001").title == first
+    endless = tmp_path / "notes-2024.txt"
+    endless.write_text("لفظ " * 120 + "\n", encoding="utf-8")
+    assert read_report(endless, "notes-2024.txt").title == "notes-2024"
+
+
 def test_sentences_do_not_split_figures():
     text = "شرح 98.8% ہے۔ کل 17,418 کیڈرز ہیں؟ اور 85.59/100 پوائنٹس"
     assert [s.text for s in sentences(text)] == ["شرح 98.8% ہے۔", "کل 17,418 کیڈرز ہیں؟", "اور 85.59/100 پوائنٹس"]

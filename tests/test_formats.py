@@ -185,6 +185,21 @@ def test_an_unchanged_pdf_is_not_read_again(tmp_path, monkeypatch):
     assert a.ingest(progress=False).updated == [f"{STEMS[2]}.pdf"] and len(calls) == 2
 
 
+def test_a_word_file_without_a_title_property_is_named_by_its_first_heading(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("ابتدائیہ: صوبائی کانفرنس کی رپورٹ کا خلاصہ۔")
+    document.add_heading("صحت کی خدمات کا جائزہ", level=1)
+    document.add_paragraph("کل 17,418 کیڈرز ہیں۔")
+    document.core_properties.title = ""
+    document.save(tmp_path / "untitled.docx")
+    assert read_report(tmp_path / "untitled.docx", "untitled.docx").title == "صحت کی خدمات کا جائزہ"
+    document.core_properties.title = "سالانہ رپورٹ"
+    document.save(tmp_path / "titled.docx")
+    assert read_report(tmp_path / "titled.docx", "titled.docx").title == "سالانہ رپورٹ"
+
+
 def test_a_merged_word_table_cell_is_read_once(tmp_path):
     import docx
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from .errors import CorpusPathError
 from .formats import Location, check_chars, max_bytes, reader_for
 
-TITLE_CHARS = 90
+TITLE_MAX_CHARS = 300  # a first sentence longer than this is a paragraph, not a title
 
 _SOURCE_LINE = re.compile(r"^\s*ماخذ\s*:?\s*(?P<url>\S+)?\s*$")
 _COMMENTS_LINE = re.compile(r"^\s*تبصرہ\s*\(\d+\)\s*$")
@@ -55,17 +55,17 @@ def source_url(text: str) -> str | None:
 
 
 def title_of(text: str, fallback: str) -> str:
-    """A Markdown `# heading`, else the first sentence of the first line, shortened."""
+    """A Markdown `# heading`, else the first sentence of the first line, whole: a title
+    is never a cut sentence. A first sentence too long to name the report (a line
+    with no sentence end) leaves the `fallback`, the file's name."""
     for line in text.splitlines():
         line = line.strip()
         if not line or is_metadata_line(line):
             continue
         if line.startswith("#"):
             return line.lstrip("#").strip() or fallback
-        first = re.split(r"(?<=[۔؟!?])\s", line, maxsplit=1)[0].rstrip("۔")
-        if len(first) <= TITLE_CHARS:
-            return first
-        return first[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+        first = re.split(r"(?<=[۔؟!?])\s", line, maxsplit=1)[0].rstrip("۔").strip()
+        return first if len(first) <= TITLE_MAX_CHARS else fallback
     return fallback
 
 

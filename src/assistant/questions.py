@@ -11,27 +11,32 @@ import unicodedata
 from .errors import InvalidQuestionError
 from .normalize import fold
 
-ASK = "type a question about the reports"
+ASK_UR, ASK = "رپورٹس کے بارے میں سوال لکھیں", "type a question about the reports"
 
 
 def check_question(question: object, limit: int) -> str:
-    """The question, trimmed of whitespace and invisible characters at its ends."""
+    """The question, trimmed of whitespace and invisible characters at its ends. Each
+    refusal reads Urdu first, English beside: it reaches staff in the chat as it is."""
     if not isinstance(question, str):
-        raise InvalidQuestionError(f"the question must be text, not {type(question).__name__}")
+        raise InvalidQuestionError(f"سوال متن ہونا چاہیے · the question must be text, not {type(question).__name__}")
     for at, char in enumerate(question):
         if "\ud800" <= char <= "\udfff":
             raise InvalidQuestionError(
-                f"the question holds an invalid character at position {at} (a lone UTF-16 surrogate); {ASK}"
+                f"سوال میں مقام {at} پر ایک غلط حرف ہے؛ {ASK_UR} · the question holds an invalid character at "
+                f"position {at} (a lone UTF-16 surrogate); {ASK}"
             )
     if len(question) > limit:
         raise InvalidQuestionError(
-            f"the question is {len(question):,} characters long; the limit is {limit:,}. Ask something shorter."
+            f"سوال {len(question):,} حروف کا ہے، حد {limit:,} ہے: مختصر سوال پوچھیں · the question is "
+            f"{len(question):,} characters long; the limit is {limit:,}. Ask something shorter."
         )
     question = fold("".join(c for c in question if unicodedata.category(c) != "Cc" or c in "\n\t")).strip()
     if not question:
-        raise InvalidQuestionError(f"the question is empty; {ASK}")
+        raise InvalidQuestionError(f"سوال خالی ہے؛ {ASK_UR} · the question is empty; {ASK}")
     if not has_content(question):
-        raise InvalidQuestionError(f"the question has no words or figures in it; {ASK}")
+        raise InvalidQuestionError(
+            f"سوال میں کوئی لفظ یا عدد نہیں؛ {ASK_UR} · the question has no words or figures in it; {ASK}"
+        )
     return question
 
 

@@ -184,5 +184,6 @@ def read_docx(path: Path) -> Extracted:
         heading = text if is_heading else heading
         paragraphs.append((text, heading, is_heading))
     extracted = paragraphs_text(paragraphs)
-    title = (document.core_properties.title or "").strip() or None
+    heading = next((text.strip() for text, is_heading in reader.blocks if is_heading and text.strip()), None)
+    title = (document.core_properties.title or "").strip() or heading  # the document's title, else its first heading
     return Extracted(extracted.text, title=title, locations=extracted.locations)

@@ -38,7 +38,7 @@ from ..users import Admins, Logins, parse_logins, users_file
 from .exports import EXPORT_KEEP_SECONDS, download_copy, export_folder, safe_title
 from .library_tab import library_tab
 from .login import CLIENT, LoginThrottle
-from .render import chat_text, context_html, inert, source_choices, sources_html, upload_summary
+from .render import chat_text, context_html, inert, source_choices, sources_html, upload_summary, urdu_first
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,10 @@ body, .gradio-container {{ font-family: {URDU_FONTS}; }}
 h2, h3 {{ line-height: 2.2; padding-top: .3em; }}
 .dark .sources .searched {{ color: #aaa; }}
 #who {{ text-align: end; }}
+[data-testid=toast-text] {{ unicode-bidi: plaintext; text-align: start; }}
+#chat .message-row:has(.answer-failed) + .message-buttons button:is([aria-label="Like"], [aria-label="Dislike"]) {{
+  display: none;  /* a failure is not an answer to judge */
+}}
 @media (max-width: 640px) {{  /* a phone: the chat first; conversations and sources after it, behind their toggles */
   #chat-row, #header {{ flex-direction: column; }}
   #main-col {{ order: -1; }}
@@ -69,8 +73,31 @@ h2, h3 {{ line-height: 2.2; padding-top: .3em; }}
 }}
 """
 # runs when the page loads: the theme chosen earlier in this browser; on a phone, the
-# conversations and sources panels start closed (their headers open them)
+# conversations and sources panels start closed (their headers open them); and Gradio's
+# own notices, which its page writes in English (a file of the wrong kind or over the
+# size limit, refused before it is sent), are given their Urdu sentence first
 ON_LOAD = """() => {
+  const said = [
+    [/^Invalid file types?: (.*)\\. Only (.*) allowed\\.$/,
+     m => `یہ فائل قبول نہیں: ${m[1]}۔ صرف یہ قسمیں شامل ہو سکتی ہیں: ${m[2]}۔ · ${m[0]}`],
+    [/^File\\(s\\) exceed the maximum allowed size of (.*?): (.*)$/,
+     m => `فائل حد (${m[1]}) سے بڑی ہے: ${m[2]}۔ · ${m[0]}`],
+  ];
+  const titles = {Error: "خطا · Error", Warning: "انتباہ · Warning", Info: "اطلاع · Info"};
+  const inUrdu = () => {
+    for (const text of document.querySelectorAll("[data-testid=toast-text]:not([data-urdu])")) {
+      text.dataset.urdu = "";
+      for (const [english, urdu] of said) {
+        const m = text.textContent.trim().match(english);
+        if (m) { text.textContent = urdu(m); break; }
+      }
+    }
+    for (const label of document.querySelectorAll(".toast-header *, .wrap > span.error")) {
+      const title = label.childElementCount === 0 && titles[label.textContent.trim()];
+      if (title) label.textContent = title;
+    }
+  };
+  new MutationObserver(inUrdu).observe(document.body, {childList: true, subtree: true});
   const theme = localStorage.getItem("assistant-theme");
   if (theme) document.body.classList.toggle("dark", theme === "dark");
   if (window.matchMedia("(max-width: 640px)").matches) {
@@ -100,6 +127,10 @@ GONE = "یہ گفتگو اب موجود نہیں۔ · That conversation no longe
 NOTHING_OPEN = "پہلے کوئی گفتگو کھولیں یا شروع کریں۔ · Open or start a conversation first."
 STORE_FAILED = (
     "محفوظ شدہ گفتگوئیں ابھی دستیاب نہیں۔ · The conversation history could not be read or written (see the server log)."
+)
+SERVER_FAILED = (
+    "سرور پر کچھ غلط ہو گیا؛ دوبارہ کوشش کریں۔ · Something went wrong on the server; the details are in its log. "
+    "Please try again."
 )
 THANKS = "شکریہ، آپ کی رائے محفوظ ہو گئی۔ · Thank you: your feedback was saved."
 ADMINS_ONLY = "رپورٹس شامل کرنا منتظم کا کام ہے۔ · Adding reports needs the admin role."
@@ -160,16 +191,16 @@ class Guard:
 
 
 def friendly_error(exc: Exception) -> str:
-    """A short message with what to do; never a traceback."""
+    """A short message with what to do; never a traceback. Marked as a failure, so its
+    bubble offers no 👍/👎 (CSS): there is no answer to judge."""
     if isinstance(exc, IndexMissingError):
-        return ("⚠️ ابھی کوئی رپورٹ نہیں: منتظم «رپورٹس شامل کریں» سے شامل کرے۔ · No reports yet: an admin adds them "
+        said = ("ابھی کوئی رپورٹ نہیں: منتظم «رپورٹس شامل کریں» سے شامل کرے۔ · No reports yet: an admin adds them "
                 "with «Add reports» (or `assistant ingest` on the server), then ask again.")  # fmt: skip
-    if isinstance(exc, AssistantError):  # written to be read by users: what is wrong, what to do
-        return f"⚠️ {inert(str(exc))}"
-    return (
-        "⚠️ سرور پر کچھ غلط ہو گیا؛ دوبارہ کوشش کریں۔ · Something went wrong on the server; the details are in its "
-        "log. Please try again."
-    )
+    elif isinstance(exc, AssistantError):  # written to be read by users: what is wrong, what to do
+        said = inert(urdu_first(exc))
+    else:
+        said = SERVER_FAILED
+    return f'<span class="answer-failed">⚠️ {said}</span>'
 
 
 def _user(request: gr.Request | None) -> str:
@@ -190,7 +221,7 @@ def shown_error(exc: AssistantError) -> gr.Error:
     if isinstance(exc, ConversationStoreError) and not isinstance(exc, ConversationNotFound):
         log.error("conversation store: %s", exc)
         return gr.Error(STORE_FAILED)
-    return gr.Error(str(exc))
+    return gr.Error(urdu_first(exc))
 
 
 def build_app(assistant: Assistant, store: ConversationStore, admins: Container[str] = frozenset()) -> gr.Blocks:
@@ -322,7 +353,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
             return {"error": type(exc).__name__, "message": str(exc)}
         except Exception:  # noqa: BLE001 - logged in full; the caller gets a short message
             log.exception("ask request failed")
-            return {"error": "InternalError", "message": friendly_error(RuntimeError())}
+            return {"error": "InternalError", "message": SERVER_FAILED}
         return {"standalone_question": standalone, **answer.model_dump(mode="json")}
 
     def start(request: gr.Request):

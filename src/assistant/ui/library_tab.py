@@ -16,7 +16,7 @@ from ..assistant import Assistant
 from ..errors import AssistantError
 from ..ingest import IngestReport
 from ..library import ReportInfo
-from .render import inert
+from .render import inert, urdu_first
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def library_tab(assistant: Assistant, admins: Container[str], user_of: Callable[
         try:
             listed = assistant.reports(search or "")
         except AssistantError as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(urdu_first(exc)) from None
         choices = [(f"{r.title} — {r.file}", r.doc_id) for r in listed]
         return ([report_row(r) for r in listed], summary(listed, search or "", admin),
                 gr.update(choices=choices, value=None), gr.update(visible=admin))  # fmt: skip
@@ -76,7 +76,7 @@ def library_tab(assistant: Assistant, admins: Container[str], user_of: Callable[
         try:
             return action(doc_id)
         except AssistantError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise gr.Error(urdu_first(exc), print_exception=False) from None
 
     def confirm(doc_id: str | None, request: gr.Request):
         r = as_admin(assistant.report, doc_id, request)

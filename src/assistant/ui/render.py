@@ -7,8 +7,22 @@ import re
 from html import escape
 
 from ..answers import Answer, location_label
+from ..conversations import ConversationInputError, ConversationNotFound
 from ..corpus import SkippedFile
+from ..errors import (
+    AssistantError,
+    BackendUnavailableError,
+    CorpusPathError,
+    IndexBusyError,
+    IndexCorruptError,
+    IndexEmptyError,
+    IndexMismatchError,
+    IndexPathError,
+    InvalidQuestionError,
+)
 from ..ingest import IngestReport
+from ..library import ReportNotFoundError
+from ..preview import SourceUnavailableError
 
 SEARCHED = {"ur": "تلاش کیا گیا سوال", "en": "Searched for"}
 FILE = {"ur": "فائل", "en": "File"}
@@ -19,6 +33,35 @@ FELL_BACK = {
     "en": "The model's answer did not check out against the passages, so the report's own sentence is shown.",
 }
 NO_SOURCES = {"ur": "اس سوال کے لیے رپورٹس میں کوئی حوالہ نہیں ملا۔", "en": "No passage in the reports answers this."}
+
+
+# what went wrong, in Urdu, put before an error's own (English) sentence, which says the details
+SAID_IN_URDU: dict[type[AssistantError], str] = {
+    InvalidQuestionError: "یہ سوال قبول نہیں ہوا",
+    IndexEmptyError: "ابھی کوئی رپورٹ نہیں",
+    IndexBusyError: "رپورٹس ابھی شامل کی جا رہی ہیں؛ تھوڑی دیر بعد دوبارہ کوشش کریں",
+    IndexCorruptError: "رپورٹس کا انڈیکس پڑھا نہیں جا سکا؛ منتظم کو بتائیں",
+    IndexMismatchError: "انڈیکس کسی اور ماڈل سے بنا ہے؛ منتظم کو بتائیں",
+    IndexPathError: "انڈیکس کا فولڈر استعمال نہیں ہو سکا؛ منتظم کو بتائیں",
+    BackendUnavailableError: "جواب دینے والا ایک حصہ دستیاب نہیں؛ منتظم کو بتائیں",
+    CorpusPathError: "رپورٹ کی فائل استعمال نہیں ہو سکی",
+    ReportNotFoundError: "یہ رپورٹ موجود نہیں",
+    SourceUnavailableError: "یہ حوالہ نہیں کھل سکا",
+    ConversationNotFound: "یہ گفتگو اب موجود نہیں",
+    ConversationInputError: "یہ اندراج قبول نہیں ہوا",
+}
+_ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
+
+
+def urdu_first(exc: AssistantError) -> str:
+    """An error as staff read it: Urdu first, the error's own sentence beside. A message
+    already written both ways (`اردو · English`) is kept as it is."""
+    message = str(exc)
+    urdu, beside, _ = message.partition(" · ")
+    if beside and _ARABIC_LETTER.search(urdu):
+        return message
+    said = next((SAID_IN_URDU[kind] for kind in type(exc).__mro__ if kind in SAID_IN_URDU), "یہ کام نہیں ہو سکا")
+    return f"{said}۔ · {message}"
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:$=])")
