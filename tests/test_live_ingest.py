@@ -1,6 +1,7 @@
 """A running server while another process changes the reports, and a server started
 after an ingest was killed mid-write: real `assistant chat` processes answering over
-real HTTP, real `assistant ingest` processes, a real embedded Chroma."""
+real HTTP and to a chat page in Chromium, real `assistant ingest` processes, a real
+embedded Chroma."""
 
 import os
 import signal
@@ -101,7 +102,18 @@ def _until(ask, check, what: str, seconds: float = 60):
         time.sleep(0.5)
 
 
-def test_a_running_server_answers_while_another_process_removes_adds_and_changes_reports(copied, tmp_path):
+def _chat_reply(page, question: str) -> tuple[str, str]:
+    """Ask in the open chat page: (the reply's text, the sources panel's text)."""
+    from test_chat import _ask
+
+    _ask(page, question)
+    assert page.locator("#chat .answer-failed").count() == 0, page.locator("#chat .bot").last.inner_text()
+    return page.locator("#chat .bot").last.inner_text(), page.locator("#sources").inner_text()
+
+
+def test_a_running_server_answers_while_another_process_removes_adds_and_changes_reports(copied, tmp_path, browser):
+    """The HTTP API asked in a loop and a person in the chat page, while `assistant
+    ingest` processes remove, add and change reports: no failed question anywhere."""
     require("gradio")
     import httpx
 
@@ -109,6 +121,7 @@ def test_a_running_server_answers_while_another_process_removes_adds_and_changes
     env = _env(index, corpus)
     server, url = _serve(env, tmp_path / "server.log")
     asker = Asker(url)
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
     try:
         with httpx.Client(base_url=url, timeout=120) as http:
 
@@ -116,7 +129,9 @@ def test_a_running_server_answers_while_another_process_removes_adds_and_changes
                 body = http.post("/api/ask", json={"question": question}).json()
                 return body.get("answer"), [c["doc_id"] for c in body.get("citations", [])]
 
-            assert ask(MODELS)[0] == "1,635"
+            page.goto(url, wait_until="domcontentloaded")
+            reply, sources = _chat_reply(page, MODELS)
+            assert "1,635" in reply and REMOVED in sources
             asker.start()
             (corpus / REMOVED).unlink()
             assert "1 removed" in _ingest(env).stdout
@@ -124,10 +139,14 @@ def test_a_running_server_answers_while_another_process_removes_adds_and_changes
             answer, cited = ask(MODELS)
             assert REMOVED not in cited and "1,635" not in answer
             mark = len(asker.replies) + 1  # (one may have been asked before the reload)
+            reply, sources = _chat_reply(page, MODELS)  # the same chat, the same question, on the new index
+            assert "1,635" not in reply and REMOVED not in sources
 
             (corpus / "new.txt").write_text(NEW_REPORT, encoding="utf-8")
             assert "1 added" in _ingest(env).stdout
             _until(lambda: ask(NEW_QUESTION), lambda got: got[0] == "4,321" and got[1][0] == "new.txt", "the addition")
+            reply, sources = _chat_reply(page, NEW_QUESTION)
+            assert "4,321" in reply and "new.txt" in sources
 
             changed = corpus / "002_3524ae84067e7f36.txt"
             changed.write_text(changed.read_text(encoding="utf-8").replace("55,279", "61,004"), encoding="utf-8")
@@ -136,6 +155,7 @@ def test_a_running_server_answers_while_another_process_removes_adds_and_changes
             time.sleep(2)  # the asker keeps asking the changed index
         asker.finish(mark, REMOVED, at_least=8)
     finally:
+        page.close()
         asker.stop.set()
         _stop(server)
 
