@@ -113,6 +113,46 @@ def test_query_vectors_are_computed_once_and_evicted_oldest_first():
     assert inner.calls == ["a", "bb", "ccc", "a"]
 
 
+def test_a_passage_is_embedded_once_per_process_and_embedding(monkeypatch):
+    """The real e5 embedding behind the process's passage memo: a text seen before is not
+    embedded again (for any index), gets the very same vector, and another embedding's
+    memo is its own; the oldest are forgotten past the limit."""
+    import uuid
+
+    from langchain_core.embeddings import Embeddings
+
+    from assistant import embeddings
+
+    class Counting(Embeddings):
+        def __init__(self, real) -> None:
+            self.real, self.texts = real, []
+
+        def embed_documents(self, texts):
+            self.texts += texts
+            return self.real.embed_documents(texts)
+
+        def embed_query(self, text):
+            return self.real.embed_query(text)
+
+    real = embeddings.E5SmallQ4Embeddings()
+    name = f"e5-small-q4 {uuid.uuid4()}"  # a memo of its own, whatever this process embedded before
+    first, second = Counting(real), Counting(real)
+    a = ["کل 17,418 کیڈرز ہیں۔", "کمیون کی سطح پر 2،334 افراد۔"]
+    vectors = embeddings.PassageMemo(first, name).embed_documents(a)
+    assert vectors == real.embed_documents(a)
+    again = embeddings.PassageMemo(second, name).embed_documents([a[1], "نیا جملہ۔", a[0]])  # another index
+    assert second.texts == ["نیا جملہ۔"] and again[0] == vectors[1] and again[2] == vectors[0]
+    other = Counting(real)
+    embeddings.PassageMemo(other, f"{name} other").embed_documents(a)
+    assert other.texts == a
+
+    monkeypatch.setattr(embeddings, "PASSAGE_MEMO", 2)
+    third = Counting(real)
+    embeddings.PassageMemo(third, name).embed_documents(["پہلا۔", "دوسرا۔", "تیسرا۔", "پہلا۔"])
+    embeddings.PassageMemo(third, name).embed_documents(["پہلا۔"])  # forgotten: two newer ones came after it
+    assert third.texts == ["پہلا۔", "دوسرا۔", "تیسرا۔", "پہلا۔"]
+
+
 def test_names_and_departments_are_candidates():
     sentence = "کانفرنس کی صدارت کامریڈ مائی وان توات نے کی اور محکمہ داخلہ پہلے نمبر پر رہا۔"
     assert [c.text for c in people(sentence)] == ["مائی وان توات"]

@@ -4,6 +4,9 @@
   (the engine adds the e5 `query: ` / `passage: ` prefixes itself);
 - `sentence-transformers:<model name or local path>`: any sentence-transformers model,
   with configurable prefixes. Loaded with the hub switched off: only local files.
+
+Either is wrapped the same way: a question's vector is remembered for the question
+(`QueryCache`), a passage's for the process (`PassageMemo`).
 """
 
 import os
@@ -12,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .errors import BackendUnavailableError
@@ -129,6 +133,40 @@ class QueryCache(Embeddings):
         return vector
 
 
+PASSAGE_MEMO = 20_000  # passages a process keeps the vectors of (384 float32 each: about 30 MB)
+_PASSAGES: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()  # (embedding, text) -> vector
+_PASSAGES_LOCK = threading.Lock()
+
+
+class PassageMemo(Embeddings):
+    """A passage is embedded once per process, whichever index asks: a rebuild, a
+    re-chunk or a report read again (the chat's Re-index and Replace, a server that
+    ingests after another) embeds only text it has not seen. The vector of a text is
+    the same every time (the embedding is deterministic); `name` keeps two embeddings'
+    vectors apart. The oldest are forgotten past PASSAGE_MEMO."""
+
+    def __init__(self, inner: Embeddings, name: str) -> None:
+        self.inner, self.name = inner, name
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        keys = [(self.name, t) for t in texts]
+        with _PASSAGES_LOCK:
+            known = {k: _PASSAGES[k] for k in keys if k in _PASSAGES}
+        missing = [k for k in dict.fromkeys(keys) if k not in known]
+        if missing:
+            vectors = self.inner.embed_documents([text for _, text in missing])
+            made = {k: np.asarray(v, dtype=np.float32) for k, v in zip(missing, vectors)}
+            known.update(made)
+            with _PASSAGES_LOCK:
+                _PASSAGES.update(made)
+                while len(_PASSAGES) > PASSAGE_MEMO:
+                    _PASSAGES.popitem(last=False)
+        return [known[k].tolist() for k in keys]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
 def embedding_id(settings: Settings) -> str:
     """What the index records about the embedding that built it (prefixes included,
     since they change the vectors)."""
@@ -140,13 +178,13 @@ def embedding_id(settings: Settings) -> str:
 def make_embeddings(settings: Settings) -> Embeddings:
     spec = settings.embedding
     if spec == E5_SMALL_Q4:
-        return QueryCache(E5SmallQ4Embeddings())
-    if spec.startswith(ST_PREFIX) and spec[len(ST_PREFIX) :].strip():
-        return QueryCache(
-            SentenceTransformerEmbeddings(
-                spec[len(ST_PREFIX) :].strip(), settings.st_query_prefix, settings.st_passage_prefix
-            )
+        inner: Embeddings = E5SmallQ4Embeddings()
+    elif spec.startswith(ST_PREFIX) and spec[len(ST_PREFIX) :].strip():
+        inner = SentenceTransformerEmbeddings(
+            spec[len(ST_PREFIX) :].strip(), settings.st_query_prefix, settings.st_passage_prefix
         )
-    raise BackendUnavailableError(
-        f"unknown embedding {spec!r}; use {E5_SMALL_Q4!r} or '{ST_PREFIX}<model name or local path>'"
-    )
+    else:
+        raise BackendUnavailableError(
+            f"unknown embedding {spec!r}; use {E5_SMALL_Q4!r} or '{ST_PREFIX}<model name or local path>'"
+        )
+    return QueryCache(PassageMemo(inner, embedding_id(settings)))
