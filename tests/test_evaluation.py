@@ -102,6 +102,20 @@ def test_thresholds_compare_in_the_right_direction():
     assert check_thresholds(table, {"all": {"answer_accuracy": 0.7, "latency_p95_s": 2.0}}) == []
     failures = check_thresholds(table, {"all": {"answer_accuracy": 0.71, "refused_answerable": 0.05}, "english": {}})
     assert len(failures) == 3
+    grounded = {"all": {"llm_grounded": 0.6}}  # a share of LLM answers the check passed: more is better
+    assert check_thresholds(grounded, {"all": {"llm_grounded": 0.5}}) == []
+    below = check_thresholds(grounded, {"all": {"llm_grounded": 0.8}})
+    assert below == ["all.llm_grounded = 0.6 is below the threshold 0.8"]
+
+
+def test_a_missing_thresholds_file_is_an_error_not_an_ungated_run(tmp_path, capsys):
+    from assistant.cli import main
+
+    (tmp_path / "one.jsonl").write_text('{"id": "x", "question": "کتنے؟", "form": "verbatim", "answers": ["1"], '
+                                        '"doc_id": "d"}\n', encoding="utf-8")  # fmt: skip
+    args = ["--index", str(tmp_path / "none"), "eval", "--set", str(tmp_path / "one.jsonl"), "--no-progress"]
+    assert main([*args, "--thresholds", str(tmp_path / "missing.toml")]) == 2
+    assert "no thresholds file" in capsys.readouterr().err and not (tmp_path / "reports").exists()
 
 
 def test_committed_question_sets_are_valid_and_large_enough():

@@ -88,7 +88,10 @@ def _parser() -> argparse.ArgumentParser:
         "--set", dest="set_name", default="dev", help="evals/<NAME>.jsonl (dev, test), or a path to a .jsonl file"
     )
     ev.add_argument("--report", dest="report_dir", type=Path, default=Path("reports/eval"), help="where reports go")
-    ev.add_argument("--thresholds", type=Path, default=Path("evals/thresholds.toml"), help="minimum metrics")
+    gate = ev.add_mutually_exclusive_group()
+    gate.add_argument("--thresholds", type=Path, default=Path("evals/thresholds.toml"),
+                      help="the limits each metric must meet (a missing file is an error)")  # fmt: skip
+    gate.add_argument("--no-thresholds", action="store_true", help="score only: no limit is checked")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     feedback = sub.add_parser("feedback", help="answers staff marked 👎 in the chat")
@@ -227,7 +230,10 @@ def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
     from .evaluation import evaluate, write_reports
 
     path = Path(args.set_name) if args.set_name.endswith(".jsonl") else Path("evals") / f"{args.set_name}.jsonl"
-    thresholds = args.thresholds if args.thresholds.exists() else None
+    thresholds = None if args.no_thresholds else args.thresholds
+    if thresholds is not None and not thresholds.is_file():  # never a silently ungated run
+        print(f"error: no thresholds file {thresholds}; pass --no-thresholds to score without limits", file=sys.stderr)
+        return 2
     try:
         run = evaluate(assistant, path, thresholds, progress=not args.no_progress)
     except (FileNotFoundError, ValueError) as exc:

@@ -3,8 +3,12 @@ report: English reaches the Urdu reports through the encoder, not a word list),
 kept by the bm25s library: sparse matrices, saved beside the manifest, the score
 matrices loaded memory-mapped, so opening an index does not re-read the corpus and a question scores
 the whole corpus in vectorised code. Our tokeniser and normaliser do the tokenising;
-the scoring is Lucene's BM25 (k1 = 1.4, b = 0.75) in its classic form (times k1 + 1),
-the same scores as the hand-written loop it replaced.
+the scoring is Lucene's BM25, idf * tf / (tf + k1 * (1 - b + b * dl / avgdl)), with
+b = 0.75 and k1 = 1.4, inside the range 1.2-2.0 that Robertson and Zaragoza give as
+usual ("The Probabilistic Relevance Framework: BM25 and Beyond", 2009, section 3.4).
+It was not tuned: on the dev questions k1 = 1.2, 1.4 and 2.0 give the same answers
+and hits (MRR .799, .799, .798). The fusion (`retrieval.py`) divides by the best
+score or uses ranks, so no constant factor in front of the score matters.
 
 A changed report costs that report, not the corpus (`updated`): its old chunks leave
 the score matrix and its new ones are appended, scored with the corpus statistics of
@@ -12,7 +16,14 @@ the last full build; once a fifth of the chunks changed that way, the next updat
 a full rebuild (`index.py`).
 
 Chroma's own sparse/BM25 index is not an option: single-node Chroma 1.5 refuses it
-("Sparse vector indexing is not enabled in local")."""
+("Sparse vector indexing is not enabled in local").
+
+bm25s has no incremental API (`BM25.index` scores a whole corpus), so `updated` writes
+the model's state itself: the score matrix in CSC form (`scores`: data, indices,
+indptr, num_docs, one column per vocabulary token), `vocab_dict`,
+`unique_token_ids_set` and `nonoccurrence_array`, the fields `BM25.get_scores`, `save`
+and `load` read in bm25s 0.3 (the dependency is pinned below 0.4 for that reason).
+`test_ingest.py` checks that an updated index scores what a full build scores."""
 
 import json
 import logging
@@ -243,8 +254,8 @@ class LexicalIndex:
             return {}
         values = self._model.get_scores(terms)
         hits = np.flatnonzero(values[: len(self._ids)] > 0)
-        # the classic form: tf * (k1 + 1) / ...; an emptied slot has no postings, so never scores
-        return {cid: float(values[i]) * (K1 + 1) for i in hits if (cid := self._ids[i]) is not None}
+        # an emptied slot (a removed chunk) has no postings, so never scores
+        return {cid: float(values[i]) for i in hits if (cid := self._ids[i]) is not None}
 
     def coverage(self, query: str, text: str | None = None) -> float:
         """IDF-weighted share of the query's content tokens that occur in `text`

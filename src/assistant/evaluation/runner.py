@@ -2,6 +2,7 @@
 JSON and Markdown reports, and compare with the thresholds in `evals/thresholds.toml`."""
 
 import json
+import logging
 import time
 import tomllib
 from dataclasses import dataclass
@@ -14,8 +15,9 @@ from ..settings import masked
 from .dataset import load_set
 from .scoring import ItemResult, by_form, score_item
 
+log = logging.getLogger(__name__)
 HIGHER_IS_BETTER = {"answer_accuracy", "citation_accuracy", "hit@1", "hit@5", "mrr", "refusal_accuracy",
-                    "refused_unanswerable"}  # fmt: skip
+                    "refused_unanswerable", "llm_grounded"}  # fmt: skip
 
 
 @dataclass
@@ -64,6 +66,8 @@ def evaluate(assistant: Assistant, path: Path, thresholds_path: Path | None, pro
     results = run_set(assistant, path, progress)
     table = by_form(results)
     thresholds = tomllib.loads(thresholds_path.read_text(encoding="utf-8")) if thresholds_path else {}
+    if thresholds_path and path.stem not in thresholds:
+        log.warning("%s has no [%s.*] limits: the %s set is scored, not gated", thresholds_path, path.stem, path.stem)
     return EvalRun(path.stem, results, table, check_thresholds(table, thresholds.get(path.stem, {})))
 
 
