@@ -5,6 +5,7 @@ candidate eval item; a second user sees none of it and cannot add reports."""
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ gr = require("gradio")
 
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.cli import main  # noqa: E402
+from assistant.conversations import conversation_store  # noqa: E402
 from assistant.ui.app import launch  # noqa: E402
 
 FORMATS = Path(__file__).resolve().parent / "fixtures" / "formats"
@@ -49,6 +51,14 @@ def _page(browser, url: str, user: str):
 
 def _conversations(page) -> list[str]:
     return [t.strip() for t in page.locator("#conversations label").all_inner_texts()]
+
+
+def _until_saved(check, seconds: float = 20) -> None:
+    """Wait for what the page sent to reach the database (events are queued on the server)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "not saved"
+        time.sleep(0.2)
 
 
 def _refused_before_sending(page, tmp_path: Path) -> None:
@@ -128,7 +138,8 @@ def test_upload_ask_restart_reopen_vote_and_export(browser, settings, tmp_path, 
         page.locator('#chat button[aria-label="Like"]').last.click()
         page.locator('#chat button[aria-label="Liked"]').click()  # clicked again: the 👍 is taken back
         page.wait_for_function("!document.querySelector('#chat button[aria-label=\"Liked\"]')", timeout=10_000)
-        page.wait_for_timeout(800)
+        store = conversation_store(settings)
+        _until_saved(lambda: [t.vote for t in store.get(store.list("amna")[0].id, "amna").turns] == ["down", None])
 
         page.locator("#export").click()
         link = page.locator("#exported a").first

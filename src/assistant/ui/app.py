@@ -556,12 +556,15 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
         delete_button.click(delete, [conversation_id, confirmed], shown, js=CONFIRM_DELETE, **private)
         search.change(find_conversations, [search, conversation_id], listed, **private)  # typed, pasted or cleared
         export_button.click(export, conversation_id, exported, **private)
-        chatbot.like(vote, [turn_ids, chatbot], [voted, feedback_panel], **private)
+        # votes and their reasons are saved one at a time, in the order clicked: a 👍 taken
+        # back at once must not be overtaken by the 👍 itself (the workers run events side by side)
+        in_order = {"concurrency_id": "feedback", "concurrency_limit": 1, **private}
+        chatbot.like(vote, [turn_ids, chatbot], [voted, feedback_panel], **in_order)
         chatbot.select(show_turn, [conversation_id, turn_ids, chatbot], [sources, picker], **private)
         picker.input(open_source, picker, [page_view, context_view, original], **private)
         sources.change(lambda: (gr.update(value=None, visible=False), "", gr.update(visible=False)), None,
                        [page_view, context_view, original], **private)  # fmt: skip
-        explain_button.click(explain, [voted, reason, comment], [feedback_panel, reason, comment], **private)
+        explain_button.click(explain, [voted, reason, comment], [feedback_panel, reason, comment], **in_order)
         upload_button.click(add_reports, files, upload_result, api_name="add_reports")
         app.load(start, None, [listed, upload_panel, who], **private)
         theme_button.click(None, js=TOGGLE_THEME)
