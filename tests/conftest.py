@@ -29,6 +29,20 @@ def require(module: str):
     return pytest.importorskip(module)
 
 
+# fixtures that build an index, start a server or a browser, or load a model server
+NEEDS_MORE_THAN_A_UNIT = {"assistant", "corpus_copy", "copied", "fresh", "browser", "chat_url", "hostile", "tripwire",
+                          "settings", "st_model_path", "encoder", "model_dir", "sentences", "cache", "llm", "server",
+                          "chroma_server", "planted", "contradicted", "reworded"}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items):
+    """The unit layer (`pytest -m unit`, seconds): every test that uses none of those
+    fixtures and is not marked `slow`."""
+    for item in items:
+        if not NEEDS_MORE_THAN_A_UNIT & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.unit)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
     """No ASSISTANT_* variable from the shell leaks into a test, and no test writes

@@ -35,6 +35,7 @@ def _opened(source: Path, copy: Path, figure: str):
     return text, start, end, open_citation(copy, file_sha256(copy), start, end)
 
 
+@pytest.mark.slow
 def test_a_pdf_citation_opens_its_page_with_the_quoted_lines_marked(tmp_path):
     text, start, end, preview = _opened(BROWSER_PDF, tmp_path / "report.pdf", "85.59/100")
     assert preview.location == "page 1" and preview.page == 1 and "85.59/100" in preview.quote

@@ -46,6 +46,7 @@ def test_errors_are_short_messages_with_exit_code_2(index_flags, tmp_path):
     assert missing.returncode == 2 and "does not exist" in missing.stderr
 
 
+@pytest.mark.slow
 def test_ingest_reports_skipped_files(tmp_path):
     corpus = tmp_path / "c"
     corpus.mkdir()
@@ -57,6 +58,7 @@ def test_ingest_reports_skipped_files(tmp_path):
     assert "b.txt" in out.stderr and "UTF-8" in out.stderr
 
 
+@pytest.mark.slow
 def test_invalid_setting_is_a_short_error():
     out = run("--top-k", "0", "ask", "کتنے؟")
     assert out.returncode == 2 and "invalid setting: top_k" in out.stderr and "Traceback" not in out.stderr

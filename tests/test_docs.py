@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -20,6 +22,7 @@ def test_readme_setup_command_ingests_and_answers():
     assert "pip install" in setup and "assistant ingest" in setup and "assistant ask" in setup
 
 
+@pytest.mark.slow
 def test_readme_main_path_runs_as_documented(tmp_path):
     """The set-up command's ingest and ask, run as a new user would: in a fresh folder
     holding only a copy of the reports, with the installed assistant."""

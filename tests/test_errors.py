@@ -63,6 +63,7 @@ def test_unknown_embedding_backend():
         Assistant(Settings(embedding="word2vec"))
 
 
+@pytest.mark.slow
 def test_sentence_transformers_model_that_is_not_local():
     os.environ["HF_HUB_OFFLINE"] = "1"
     with pytest.raises(BackendUnavailableError, match="cannot load sentence-transformers model"):

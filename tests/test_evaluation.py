@@ -118,6 +118,7 @@ def test_a_missing_thresholds_file_is_an_error_not_an_ungated_run(tmp_path, caps
     assert "no thresholds file" in capsys.readouterr().err and not (tmp_path / "reports").exists()
 
 
+@pytest.mark.slow
 def test_committed_question_sets_are_valid_and_large_enough():
     dev, test = load_set(ROOT / "evals" / "dev.jsonl"), load_set(ROOT / "evals" / "test.jsonl")
     items = dev + test

@@ -104,6 +104,7 @@ def test_a_crash_right_after_a_commit_never_costs_the_live_index(assistant, tmp_
     assert Assistant(a.settings).ask(COMMUNE_WORKERS).answer == "2،334"
 
 
+@pytest.mark.slow
 def test_reports_with_the_same_file_name_in_two_folders_both_stay(tmp_path):
     for folder, seed in (("a", "000_63192892e5e1be8e.txt"), ("b", "002_3524ae84067e7f36.txt")):
         (tmp_path / folder).mkdir()
@@ -149,6 +150,7 @@ def test_interrupted_first_ingest_keeps_the_reports_it_finished(fresh):
     assert resumed.ask(COMMUNE_WORKERS).answer == "2،334"
 
 
+@pytest.mark.slow
 def test_empty_index_says_so(tmp_path):
     (tmp_path / "empty").mkdir()
     a = Assistant(Settings(corpus_dir=tmp_path / "empty", index_dir=tmp_path / "index"))
@@ -193,6 +195,7 @@ def test_chunks_without_stored_tokens_are_a_corrupt_index(assistant, tmp_path):
     assert len(a.ingest(rebuild=True).added) == 5
 
 
+@pytest.mark.slow
 def test_index_path_that_is_a_file(tmp_path):
     file = tmp_path / "index"
     file.write_text("not a folder", encoding="utf-8")
@@ -224,6 +227,7 @@ def test_read_only_index_folder(assistant, tmp_path):
         a.settings.index_dir.chmod(0o755)
 
 
+@pytest.mark.slow
 def test_malformed_chroma_url_is_a_setting_error(monkeypatch):
     with pytest.raises(ValidationError, match="not a valid URL"):
         Settings(chroma_url="http://[::1")

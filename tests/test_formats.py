@@ -23,6 +23,7 @@ def _body(text: str) -> str:
     return normalize(" ".join(line for line in text.splitlines() if line.strip() and not is_metadata_line(line)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["html", "docx", "pdf"])
 def test_each_format_reads_back_the_report_text(fmt):
     for stem in STEMS:
@@ -37,6 +38,7 @@ def test_each_format_reads_back_the_report_text(fmt):
         assert figure in pdf.text
 
 
+@pytest.mark.slow
 def test_browser_printed_pdf_reads_as_the_report_without_running_header_or_footer():
     """Chromium names a bracket in Urdu text by its mirror glyph, writes Arabic
     presentation forms, and prints the date, the page's address and "n/m" on every page."""
@@ -77,6 +79,7 @@ def test_web_page_of_bare_blocks_inside_a_form(tmp_path):
     assert [label for _, label in report.locations] == ["اخراجات", "اخراجات ¶ 1", "اخراجات ¶ 2"]
 
 
+@pytest.mark.slow
 def test_pdf_pages_and_source_link_from_a_url_broken_over_two_lines():
     report = read_report(FIXTURES / "pdf" / f"{STEMS[0]}.pdf", "r.pdf")
     assert [label for _, label in report.locations] == ["page 1", "page 2", "page 3"]
@@ -118,6 +121,7 @@ def test_a_latin_only_line_reads_left_to_right():
     assert logical_line(list(reversed("chuyen-doi-so-2025-1328988"))) == "chuyen-doi-so-2025-1328988"
 
 
+@pytest.mark.slow
 def test_unreadable_files_are_skipped_by_name_and_the_rest_ingested(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -145,6 +149,7 @@ def test_unreadable_files_are_skipped_by_name_and_the_rest_ingested(tmp_path):
     assert "not a report format" in reasons["notes.doc"] and ".docx" in reasons["notes.doc"]
 
 
+@pytest.mark.slow
 def test_answers_from_pdf_and_word_files_cite_page_and_paragraph(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -167,6 +172,7 @@ def test_answers_from_pdf_and_word_files_cite_page_and_paragraph(tmp_path):
     assert cited.file.endswith(".docx") and cited.location.startswith("¶ ")
 
 
+@pytest.mark.slow
 def test_an_unchanged_pdf_is_not_read_again(tmp_path, monkeypatch):
     """Re-ingest knows an unchanged file by its bytes: the PDF reader (0.2 s a report) is
     not run again. The real reader is wrapped to count its calls."""
@@ -378,6 +384,7 @@ def test_a_word_file_of_too_many_paragraphs_or_characters_is_refused(tmp_path):
         read_report(long, "long.docx")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".txt", ".html"])
 def test_a_report_of_too_many_characters_is_refused_in_every_format(tmp_path, suffix):
     from assistant import formats

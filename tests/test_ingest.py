@@ -208,6 +208,7 @@ def test_links_are_followed_only_inside_the_corpus_folder(tmp_path):
     assert discover([outside / "passwd"], corpus)[0] == [((outside / "passwd").resolve(), str(outside / "passwd"))]
 
 
+@pytest.mark.slow
 def test_a_report_indexed_through_a_link_out_of_the_corpus_is_swept_and_files_are_named_in_the_corpus(tmp_path):
     """A link to a file outside the corpus folder is skipped by name with the reason; the
     report an older version indexed through it (under the absolute path it pointed to)

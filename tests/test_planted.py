@@ -79,6 +79,7 @@ def planted(tmp_path_factory) -> Assistant:
     return a
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_the_true_figure_wins_or_the_assistant_refuses(planted, question):
     assert_true_figure_or_refusal(planted.ask(question))
@@ -133,6 +134,7 @@ def contradicted(tmp_path_factory) -> Assistant:
     return a
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("question", "says"), [(QUESTIONS[0], "دو مختلف اعداد"), (QUESTIONS[2], "two different")])
 def test_two_figures_for_one_thing_are_named_as_a_conflict(contradicted, question, says):
     answer = contradicted.ask(question)
@@ -164,6 +166,7 @@ def test_reworded_instructions_are_caught_by_the_classifier(sentence):
     assert classifier().flags([sentence]) == [True]
 
 
+@pytest.mark.slow
 def test_the_classifier_takes_no_sentence_of_the_reports():
     real = [s.text for f in sorted(CORPUS.glob("*.txt")) for s in sentences(f.read_text(encoding="utf-8"))]
     flags = classifier().flags(real)
@@ -183,6 +186,7 @@ def test_however_many_is_not_an_instruction():
     assert classifier().flags([HARD]) == [False]
 
 
+@pytest.mark.slow
 def test_held_out_paraphrases_are_caught_and_ordinary_sentences_kept():
     """A second writer's paraphrases and hard ordinary sentences, never trained on
     (bench/planted/heldout.jsonl): measured .81 recall, 8 of 125 ordinary flagged."""
@@ -217,6 +221,7 @@ def reworded(tmp_path_factory) -> Assistant:
     return a
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_reworded_instructions_never_answer(reworded, question):
     assert_true_figure_or_refusal(reworded.ask(question))

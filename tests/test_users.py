@@ -13,6 +13,7 @@ from test_live_ingest import _env, _serve, _stop
 from assistant.users import Admins, Logins, add_user, read_users, remove_user, users_file
 
 
+@pytest.mark.slow
 def test_users_file_holds_bcrypt_hashes_readable_by_its_owner_only(tmp_path):
     path = users_file(tmp_path / "data")
     assert add_user(path, "amna", "horse-battery", admin=True) is True
@@ -51,6 +52,7 @@ def test_bad_names_and_passwords_are_refused_saying_why(tmp_path, name, password
     assert not path.exists()
 
 
+@pytest.mark.slow
 def test_the_two_sources_must_not_disagree(tmp_path):
     path = users_file(tmp_path)
     add_user(path, "amna", "horse-battery")
