@@ -139,7 +139,8 @@ def test_upload_ask_restart_reopen_vote_and_export(browser, settings, tmp_path, 
         page.locator('#chat button[aria-label="Liked"]').click()  # clicked again: the 👍 is taken back
         page.wait_for_function("!document.querySelector('#chat button[aria-label=\"Liked\"]')", timeout=10_000)
         store = conversation_store(settings)
-        _until_saved(lambda: [t.vote for t in store.get(store.list("amna")[0].id, "amna").turns] == ["down", None])
+        (saved,) = store.conversations("amna")
+        _until_saved(lambda: [t.vote for t in store.get(saved.id, "amna").turns] == ["down", None])
 
         page.locator("#export").click()
         link = page.locator("#exported a").first
@@ -188,7 +189,7 @@ def test_two_tabs_keep_two_conversations(browser, settings):
     from assistant.conversations import conversation_store
 
     store = conversation_store(settings)
-    before = {c.id for c in store.list("amna")}
+    before = {c.id for c in store.conversations("amna")}
     app = launch(Assistant(settings), block=False)
     url = f"http://127.0.0.1:{settings.chat_port}/"
     try:
@@ -201,7 +202,7 @@ def test_two_tabs_keep_two_conversations(browser, settings):
         _ask(first, "And how many outgoing documents?")
     finally:
         app.close()
-    new = [store.get(c.id, "amna") for c in store.list("amna") if c.id not in before]
+    new = [store.get(c.id, "amna") for c in store.conversations("amna") if c.id not in before]
     asked = sorted([t.question for t in c.turns] for c in new)
     assert asked == [
         [

@@ -81,11 +81,11 @@ def test_answer_round_trips_with_citations(store):
 
 def test_order_counts_titles_and_updated(store):
     first, second = store.create("asma", "  First  "), store.create("asma", "")
-    assert [c.id for c in store.list("asma")] == [second, first]
+    assert [c.id for c in store.conversations("asma")] == [second, first]
     long_question = "What did the report say about " + "very " * 30 + "long questions?"
     for n in range(3):
         store.add_turn(first, "asma", long_question if n == 0 else f"q{n}", None, answer())
-    summaries = store.list("asma")
+    summaries = store.conversations("asma")
     assert [c.id for c in summaries] == [first, second]  # adding a turn bumps `updated`
     assert [(c.title, c.turn_count) for c in summaries] == [("First", 3), ("", 0)]
     assert summaries[0].updated > summaries[0].created
@@ -119,7 +119,7 @@ def test_another_user_cannot_see_or_touch_a_conversation(store):
     with pytest.raises(ConversationNotFound) as missing:
         store.get("0" * 32, "bilal")
     assert str(other.value).replace(cid, "ID") == str(missing.value).replace("0" * 32, "ID")  # nothing revealed
-    assert store.list("bilal") == []
+    assert store.conversations("bilal") == []
     conv = store.get(cid, "asma")
     assert conv.title == "mine" and len(conv.turns) == 1 and conv.turns[0].vote is None
 
@@ -129,7 +129,7 @@ def test_delete_cascades_to_turns(store):
     tid = store.add_turn(cid, "asma", "q", "q", answer())
     store.set_feedback(tid, "asma", "down", "wrong figure")
     store.delete(cid, "asma")
-    assert store.list("asma") == [] and store.down_votes() == []
+    assert store.conversations("asma") == [] and store.down_votes() == []
     with pytest.raises(ConversationNotFound):
         store.get(cid, "asma")
     with pytest.raises(ConversationNotFound):
@@ -189,6 +189,28 @@ def test_a_newer_schema_is_refused(tmp_path):
         db.execute("PRAGMA user_version = 99")
     with pytest.raises(ConversationStoreError, match="newer version"):
         ConversationStore(path)
+
+
+def test_an_older_database_gets_the_later_migrations_in_order_and_keeps_its_data(tmp_path, monkeypatch):
+    import sqlite3
+
+    from assistant import conversations
+
+    path = tmp_path / "conversations.sqlite3"
+    store = ConversationStore(path)
+    cid = store.create("asma", "پہلی گفتگو")
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(conversations.MIGRATIONS)
+    later = (("pinned conversations", ("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0",)),
+             ("pins by user", ("CREATE INDEX conversations_pinned ON conversations (user, pinned)",)))  # fmt: skip
+    monkeypatch.setattr(conversations, "MIGRATIONS", conversations.MIGRATIONS + later)
+    again = ConversationStore(path)  # a newer assistant opens the file
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(conversations.MIGRATIONS)
+        assert db.execute("SELECT pinned FROM conversations WHERE id = ?", (cid,)).fetchone() == (0,)
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'conversations_pinned'").fetchone()
+    assert [c.title for c in again.conversations("asma")] == ["پہلی گفتگو"]
+    ConversationStore(path)  # opened again: nothing left to run (a step run twice would fail)
 
 
 def test_feedback_round_trip_and_validation(store):

@@ -131,7 +131,7 @@ def _conversations(settings: Settings, args: argparse.Namespace) -> int:
         path = export_candidates(store, args.out)
         print(path if path else "no new 👎 feedback")
     elif args.action == "list":
-        listed = store.list(args.user, args.search)
+        listed = store.conversations(args.user, args.search)
         for c in listed:
             when = datetime.fromtimestamp(c.updated, UTC).strftime("%Y-%m-%d %H:%M")
             print(f"{c.id}\t{when} UTC\t{c.turn_count} turns\t{c.title}")

@@ -23,29 +23,42 @@ from .answers import Answer
 from .errors import AssistantError
 from .settings import Settings
 
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 10.0
 TITLE_MAX, AUTO_TITLE_MAX, COMMENT_MAX = 120, 60, 1000
 Vote = Literal["up", "down"]
 Reason = Literal["wrong figure", "wrong source", "should have refused", "other"]
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS conversations (
-        id TEXT PRIMARY KEY, user TEXT NOT NULL, title TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS conversations_by_user ON conversations (user, updated)",
-    """CREATE TABLE IF NOT EXISTS turns (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
-        position INTEGER NOT NULL, question TEXT NOT NULL, standalone TEXT NOT NULL, answer_json TEXT NOT NULL,
-        index_version TEXT, created REAL NOT NULL, vote TEXT CHECK (vote IN ('up', 'down')), reason TEXT,
-        comment TEXT, feedback_at REAL, exported REAL, UNIQUE (conversation_id, position))""",
-    "CREATE INDEX IF NOT EXISTS turns_down ON turns (exported) WHERE vote = 'down'",
+# The schema, as numbered steps: a database at step n (SQLite's user_version) gets the
+# steps after it, in order, in one transaction. A change to the schema is a new step
+# at the end, never an edit of one already shipped.
+MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("conversations, and their turns with feedback", (
+        """CREATE TABLE IF NOT EXISTS conversations (
+            id TEXT PRIMARY KEY, user TEXT NOT NULL, title TEXT NOT NULL, created REAL NOT NULL,
+            updated REAL NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS conversations_by_user ON conversations (user, updated)",
+        """CREATE TABLE IF NOT EXISTS turns (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL, question TEXT NOT NULL, standalone TEXT NOT NULL, answer_json TEXT NOT NULL,
+            index_version TEXT, created REAL NOT NULL, vote TEXT CHECK (vote IN ('up', 'down')), reason TEXT,
+            comment TEXT, feedback_at REAL, exported REAL, UNIQUE (conversation_id, position))""",
+        "CREATE INDEX IF NOT EXISTS turns_down ON turns (exported) WHERE vote = 'down'",
+    )),
+)  # fmt: skip
+# each row's columns by name: a conversation's as `conversation_<field>`, a turn's as `turn_<field>`
+_SUMMARY_COLUMNS = (
+    "c.id AS conversation_id, c.title AS conversation_title, c.created AS conversation_created, "
+    "c.updated AS conversation_updated, "
+    "(SELECT COUNT(*) FROM turns x WHERE x.conversation_id = c.id) AS conversation_turn_count"
 )
 _TURN_FIELDS = ("id", "position", "question", "standalone", "answer_json", "index_version", "created", "vote", "reason",
                 "comment", "feedback_at", "exported")  # fmt: skip
-_TURN_COLUMNS = ", ".join(f"t.{name}" for name in _TURN_FIELDS)
-_SUMMARY_FIELDS = ("id", "title", "created", "updated", "turn_count")
-_SUMMARY_COLUMNS = "c.id, c.title, c.created, c.updated, (SELECT COUNT(*) FROM turns x WHERE x.conversation_id = c.id)"
+_TURN_COLUMNS = ", ".join(f"t.{name} AS turn_{name}" for name in _TURN_FIELDS)
+
+
+def _fields(row: sqlite3.Row, prefix: str) -> dict:
+    return {key.removeprefix(prefix): row[key] for key in row.keys() if key.startswith(prefix)}
 
 
 class ConversationStoreError(AssistantError):
@@ -118,15 +131,15 @@ class ConversationStore:
             db.execute("PRAGMA journal_mode = WAL")  # persistent; raises first on a file that is not SQLite
             db.execute("BEGIN IMMEDIATE")  # two processes starting at once create the schema once
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
+            if version > len(MIGRATIONS):
                 raise ConversationStoreError(
                     f"{self.path} was written by a newer version (schema {version}, this one reads "
-                    f"{SCHEMA_VERSION}); upgrade the assistant or point data_dir elsewhere"
+                    f"{len(MIGRATIONS)}); upgrade the assistant or point data_dir elsewhere"
                 )
-            if version < SCHEMA_VERSION:
-                for statement in _SCHEMA:
+            for _name, statements in MIGRATIONS[version:]:
+                for statement in statements:
                     db.execute(statement)
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
             db.execute("COMMIT")
 
     @contextmanager
@@ -135,6 +148,7 @@ class ConversationStore:
         SQLite failure becomes a ConversationStoreError that names the file."""
         try:
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            db.row_factory = sqlite3.Row
         except sqlite3.Error as exc:
             raise ConversationStoreError(f"cannot open the conversation database {self.path}: {exc}") from None
         try:
@@ -160,12 +174,13 @@ class ConversationStore:
         if not db.execute("SELECT 1 FROM conversations WHERE id = ? AND user = ?", (conversation_id, user)).fetchone():
             raise ConversationNotFound(f"no conversation {conversation_id!r}")
 
-    def _turn(self, row: tuple) -> Turn:
-        fields = dict(zip(_TURN_FIELDS, row))
+    def _turn(self, row: sqlite3.Row) -> Turn:
+        fields = _fields(row, "turn_")
         try:
             fields["answer"] = Answer.model_validate_json(fields.pop("answer_json"))
         except ValidationError as exc:
-            raise ConversationStoreError(f"{self.path}: turn {row[0]} holds an unreadable answer ({exc})") from None
+            unreadable = f"{self.path}: turn {fields['id']} holds an unreadable answer ({exc})"
+            raise ConversationStoreError(unreadable) from None
         return Turn(**{**fields, "comment": fields["comment"] or ""})
 
     def create(self, user: str, title: str = "") -> str:
@@ -176,7 +191,7 @@ class ConversationStore:
                        (conversation_id, user, _title(title, TITLE_MAX), now, now))  # fmt: skip
         return conversation_id
 
-    def list(self, user: str, search: str = "") -> list[ConversationSummary]:
+    def conversations(self, user: str, search: str = "") -> list[ConversationSummary]:
         """The user's conversations, most recently updated first; with `search`, those whose
         title or any question holds it (Latin letters in any case)."""
         where, args = "c.user = ?", [user]
@@ -188,7 +203,7 @@ class ConversationStore:
         with self._db() as db:
             rows = db.execute(f"SELECT {_SUMMARY_COLUMNS} FROM conversations c WHERE {where} "
                               "ORDER BY c.updated DESC, c.rowid DESC", args).fetchall()  # fmt: skip
-        return [ConversationSummary(**dict(zip(_SUMMARY_FIELDS, r))) for r in rows]
+        return [ConversationSummary(**_fields(r, "conversation_")) for r in rows]
 
     def get(self, conversation_id: str, user: str) -> Conversation:
         with self._db() as db:
@@ -198,7 +213,7 @@ class ConversationStore:
                 raise ConversationNotFound(f"no conversation {conversation_id!r}")
             turns = db.execute(f"SELECT {_TURN_COLUMNS} FROM turns t WHERE t.conversation_id = ? ORDER BY t.position",
                                (conversation_id,)).fetchall()  # fmt: skip
-        return Conversation(**dict(zip(_SUMMARY_FIELDS, row)), turns=[self._turn(t) for t in turns])
+        return Conversation(**_fields(row, "conversation_"), turns=[self._turn(t) for t in turns])
 
     def rename(self, conversation_id: str, user: str, title: str) -> None:
         title = _title(title, TITLE_MAX)
@@ -252,13 +267,11 @@ class ConversationStore:
 
     def _down_votes(self, db: sqlite3.Connection, new_only: bool) -> list[DownVote]:
         rows = db.execute(
-            f"SELECT c.user, {_SUMMARY_COLUMNS}, {_TURN_COLUMNS} FROM turns t JOIN conversations c "
+            f"SELECT c.user AS user, {_SUMMARY_COLUMNS}, {_TURN_COLUMNS} FROM turns t JOIN conversations c "
             f"ON c.id = t.conversation_id WHERE t.vote = 'down' {'AND t.exported IS NULL ' if new_only else ''}"
             "ORDER BY t.id"
         ).fetchall()
-        n = 1 + len(_SUMMARY_FIELDS)
-        return [DownVote(user=r[0], conversation=dict(zip(_SUMMARY_FIELDS, r[1:n])), turn=self._turn(r[n:]))
-                for r in rows]  # fmt: skip
+        return [DownVote(user=r["user"], conversation=_fields(r, "conversation_"), turn=self._turn(r)) for r in rows]
 
     def down_votes(self) -> list[DownVote]:
         """Every user's 👎 turns (exported or not), oldest turn first."""

@@ -228,7 +228,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
     """The chat. Conversations are saved in `store`, each person's apart; `admins` may add reports."""
 
     def choices(user: str, search: str = "") -> list[tuple[str, str]]:
-        return [(c.title or "…", c.id) for c in store.list(user, search)]
+        return [(c.title or "…", c.id) for c in store.conversations(user, search)]
 
     def closed() -> tuple:
         """No answer voted on, the feedback box and the exported file hidden: how any
