@@ -22,7 +22,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -58,7 +58,7 @@ class Catalog(Protocol):
     def version(self) -> str: ...
     def publish(self) -> None: ...
     def ingesting(self) -> bool: ...
-    def lock(self) -> Iterator[None]: ...
+    def lock(self) -> AbstractContextManager[None]: ...
 
 
 def catalog_for(index_dir: Path, chroma_url: str | None) -> "Catalog":
@@ -179,7 +179,7 @@ class ChromaCatalog:
         got = self._records.get(ids=[record], include=["metadatas"])
         return got["metadatas"][0] if got["ids"] else None
 
-    def _put(self, record: str, meta: dict) -> None:
+    def put_record(self, record: str, meta: dict) -> None:
         self._records.upsert(ids=[record], embeddings=[_PLACE], metadatas=[meta])
 
     def read(self, staged: bool = False) -> Manifest | None:
@@ -192,7 +192,7 @@ class ChromaCatalog:
 
     def write(self, manifest: Manifest, staged: bool = False) -> None:
         self.renew()
-        self._put(_STAGED_ID if staged else _MANIFEST_ID, {"json": json.dumps(manifest, ensure_ascii=False)})
+        self.put_record(_STAGED_ID if staged else _MANIFEST_ID, {"json": json.dumps(manifest, ensure_ascii=False)})
 
     def promote(self) -> None:
         """The staged manifest becomes the live one (one record write). Its staged copy
@@ -201,11 +201,19 @@ class ChromaCatalog:
         staged = self._get(_STAGED_ID)
         if staged is None:
             raise IndexCorruptError(f"no staged rebuild to commit on {self.where}")
-        self._put(_MANIFEST_ID, staged)
+        self.put_record(_MANIFEST_ID, staged)
         self.discard_staged()
 
+    def delete_records(self, *records: str) -> None:
+        self._records.delete(ids=list(records))
+
+    def report_pages(self, generation: str) -> Iterator[dict]:
+        """The report records of `generation`, a page of metadatas at a time."""
+        where = {"$and": [{"kind": "report"}, {"generation": generation}]}
+        yield from chroma.pages(self._records, ["metadatas"], where)
+
     def discard_staged(self) -> None:
-        self._records.delete(ids=[_STAGED_ID])
+        self.delete_records(_STAGED_ID)
 
     def entries(self, generation: str) -> ReportEntries:
         return ReportEntries(_ChromaEntries(self, generation))
@@ -218,7 +226,7 @@ class ChromaCatalog:
         return str(meta.get("version", "")) if meta else ""
 
     def publish(self) -> None:
-        self._put(_VERSION_ID, {"version": uuid.uuid4().hex})
+        self.put_record(_VERSION_ID, {"version": uuid.uuid4().hex})
 
     def ingesting(self) -> bool:
         return _fresh(self._get(_LOCK_ID))
@@ -234,7 +242,7 @@ class ChromaCatalog:
                 "for it to finish and run this one again"
             )
         mine = uuid.uuid4().hex
-        self._put(_LOCK_ID, {"owner": mine, "host": socket.gethostname(), "expires": time.time() + LEASE_SECONDS})
+        self.put_record(_LOCK_ID, {"owner": mine, "host": socket.gethostname(), "expires": time.time() + LEASE_SECONDS})
         time.sleep(0.2)  # a second ingest that wrote its lease at the same moment: the last write wins
         if (self._get(_LOCK_ID) or {}).get("owner") != mine:
             raise IndexBusyError(f"another ingest took the shared index on {self.where} at the same moment")
@@ -243,7 +251,7 @@ class ChromaCatalog:
             yield
         finally:
             if (self._get(_LOCK_ID) or {}).get("owner") == mine:
-                self._records.delete(ids=[_LOCK_ID])
+                self.delete_records(_LOCK_ID)
             self._lease = None
 
     def renew(self) -> None:
@@ -254,7 +262,7 @@ class ChromaCatalog:
             if (self._get(_LOCK_ID) or {}).get("owner") != self._lease:
                 raise IndexBusyError(f"this ingest's lease on {self.where} lapsed and another ingest took it; stopped")
             expires = time.time() + LEASE_SECONDS
-            self._put(_LOCK_ID, {"owner": self._lease, "host": socket.gethostname(), "expires": expires})
+            self.put_record(_LOCK_ID, {"owner": self._lease, "host": socket.gethostname(), "expires": expires})
             self._renewed = time.monotonic()
 
 
@@ -267,9 +275,8 @@ class _ChromaEntries:
         return f"report/{self.generation}/{_entry_name(doc_id)}"
 
     def load_all(self) -> list[DocumentEntry]:
-        where = {"$and": [{"kind": "report"}, {"generation": self.generation}]}
         out = []
-        for page in chroma.pages(self.catalog._records, ["metadatas"], where):
+        for page in self.catalog.report_pages(self.generation):
             for record, meta in zip(page["ids"], page["metadatas"]):
                 place = f"the catalog record {record!r} on {self.catalog.where}"
                 out.append(parse_entry(_record_json(meta, place), place, self.catalog.index_dir))
@@ -279,7 +286,7 @@ class _ChromaEntries:
         self.catalog.renew()
         meta = {"kind": "report", "generation": self.generation, "doc_id": entry["doc_id"],
                 "json": json.dumps(entry, ensure_ascii=False)}  # fmt: skip
-        self.catalog._put(self._id(entry["doc_id"]), meta)
+        self.catalog.put_record(self._id(entry["doc_id"]), meta)
 
     def remove(self, doc_id: str) -> None:
-        self.catalog._records.delete(ids=[self._id(doc_id)])
+        self.catalog.delete_records(self._id(doc_id))
