@@ -22,6 +22,7 @@ from ..errors import (
 )
 from ..ingest import IngestReport
 from ..library import ReportNotFoundError
+from ..normalize import language
 from ..preview import SourceUnavailableError
 
 SEARCHED = {"ur": "تلاش کیا گیا سوال", "en": "Searched for"}
@@ -50,7 +51,6 @@ SAID_IN_URDU: dict[type[AssistantError], str] = {
     ConversationNotFound: "یہ گفتگو اب موجود نہیں",
     ConversationInputError: "یہ اندراج قبول نہیں ہوا",
 }
-_ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
 
 
 def urdu_first(exc: AssistantError) -> str:
@@ -58,7 +58,7 @@ def urdu_first(exc: AssistantError) -> str:
     already written both ways (`اردو · English`) is kept as it is."""
     message = str(exc)
     urdu, beside, _ = message.partition(" · ")
-    if beside and _ARABIC_LETTER.search(urdu):
+    if beside and language(urdu) == "ur":
         return message
     said = next((SAID_IN_URDU[kind] for kind in type(exc).__mro__ if kind in SAID_IN_URDU), "یہ کام نہیں ہو سکا")
     return f"{said}۔ · {message}"
