@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -57,7 +57,7 @@ _TURN_FIELDS = ("id", "position", "question", "standalone", "answer_json", "inde
 _TURN_COLUMNS = ", ".join(f"t.{name} AS turn_{name}" for name in _TURN_FIELDS)
 
 
-def _fields(row: sqlite3.Row, prefix: str) -> dict:
+def _fields(row: sqlite3.Row, prefix: str) -> dict[str, Any]:
     return {key.removeprefix(prefix): row[key] for key in row.keys() if key.startswith(prefix)}
 
 
@@ -245,6 +245,8 @@ class ConversationStore:
             )  # fmt: skip
             db.execute("UPDATE conversations SET updated = ?, title = CASE WHEN title = '' THEN ? ELSE title END "
                        "WHERE id = ?", (now, _title(question, AUTO_TITLE_MAX), conversation_id))  # fmt: skip
+            if cursor.lastrowid is None:  # sqlite3 sets it after every INSERT
+                raise ConversationStoreError("the new turn got no id")
             return cursor.lastrowid
 
     def set_feedback(self, turn_id: int, user: str, vote: Vote | None, reason: Reason | None = None,
@@ -271,7 +273,12 @@ class ConversationStore:
             f"ON c.id = t.conversation_id WHERE t.vote = 'down' {'AND t.exported IS NULL ' if new_only else ''}"
             "ORDER BY t.id"
         ).fetchall()
-        return [DownVote(user=r["user"], conversation=_fields(r, "conversation_"), turn=self._turn(r)) for r in rows]
+        return [
+            DownVote(
+                user=r["user"], conversation=ConversationSummary(**_fields(r, "conversation_")), turn=self._turn(r)
+            )
+            for r in rows
+        ]
 
     def down_votes(self) -> list[DownVote]:
         """Every user's 👎 turns (exported or not), oldest turn first."""

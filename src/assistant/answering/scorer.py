@@ -63,11 +63,11 @@ class ReaderScorer:
         must be the one they were fitted under."""
         path = path or (WEIGHTS if tokens else PLAIN_WEIGHTS)
         data = json.loads(path.read_text(encoding="utf-8"))
-        models = []
+        models: dict[str, Logistic] = {}
         for name, expected in feature_names(tokens).items():
             if sorted(data[name]["features"]) != sorted(expected):
                 raise ValueError(f"{path}: the {name} weights were fitted for other features; run bench/fit_reader.py")
-            models.append(Logistic(dict(zip(data[name]["features"], map(float, data[name]["weights"])))))
+            models[name] = Logistic(dict(zip(data[name]["features"], map(float, data[name]["weights"]))))
         fitted_under = data.get("embedding")
         if embedding is not None and fitted_under != embedding:
             log.warning(
@@ -75,4 +75,10 @@ class ReaderScorer:
                 "scored as if they were %r's, so answers and refusals are less sure (bench/fit_reader.py "
                 "--embedding fits it for this one)", path.name, fitted_under, embedding, fitted_under,
             )  # fmt: skip
-        return cls(*models, float(data["min_probability"]), fitted_under)
+        return cls(
+            sentence=models["sentence"],
+            span=models["span"],
+            answerable=models["answerable"],
+            min_probability=float(data["min_probability"]),
+            embedding=fitted_under,
+        )

@@ -125,7 +125,9 @@ def people(sentence: str) -> list[Candidate]:
     ]
     for m in _TITLE.finditer(sentence):
         found = _phrase_after(sentence, m.end(), 4, _NAME_BREAK)
-        name = sentence[found[0] : found[1]] if found else ""
+        if found is None:
+            continue
+        name = sentence[found[0] : found[1]]
         if len(name.split()) >= 2 and not name.startswith("اور ") and not any(c.isdigit() for c in name):
             out.append(Candidate(found[0], found[1], name, "person"))
     return out

@@ -43,6 +43,8 @@ def gold_rank(item: EvalItem, answer: Answer) -> int | None:
 
 def score_item(item: EvalItem, answer: Answer, seconds: float) -> ItemResult:
     expected = item.require_all or item.accept
+    answer_ok: bool | None
+    citation_ok: bool | None
     if item.answerable and not answer.refused:
         answer_ok = (
             matches_all(item.require_all, answer.answer)

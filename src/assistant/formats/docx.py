@@ -67,7 +67,8 @@ class _Styles:
     """Each style's name, the style it is based on and whether it hides its text."""
 
     def __init__(self, element) -> None:
-        self.styles: dict[str, tuple[str, str | None, bool | None]] = {}
+        # keyed by w:styleId, which a broken file may leave out (then None)
+        self.styles: dict[str | None, tuple[str, str | None, bool | None]] = {}
         self.default_paragraph = None
         for style in element.iterchildren(W + "style"):
             style_id = style.get(W + "styleId")

@@ -79,8 +79,9 @@ class LoginThrottle:
             if len(self._failures) >= self.max_accounts and real:
                 made_up = next((k for k in self._failures if k[1] not in self._logins), None)
                 expired = next((k for k, f in self._failures.items() if f.locked_until <= now), None)
-                if made_up or expired:
-                    del self._failures[made_up or expired]
+                victim = made_up or expired
+                if victim is not None:
+                    del self._failures[victim]
             if len(self._failures) >= self.max_accounts:
                 return  # the table is full of locks: this failure still pays the pause
         failures = self._failures.setdefault(key, _Failures())
