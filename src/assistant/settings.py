@@ -7,9 +7,10 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, field_validator
+from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SECRET = {"secret": True}  # marks a setting never written to a file or a log (see `masked`)
+SECRET: JsonDict = {"secret": True}  # marks a setting never written to a file or a log (see `masked`)
 MASK = "***"
 _SECRET_KEY = re.compile(r"key|token|secret|password|auth", re.I)
 
@@ -132,7 +133,8 @@ def masked(settings: "Settings | dict[str, Any]") -> dict[str, Any]:
         value = values.get(name)
         if not value:
             continue
-        if (field.json_schema_extra or {}).get("secret"):
+        extra = field.json_schema_extra  # a dict here (SECRET); pydantic also allows a callable
+        if isinstance(extra, dict) and extra.get("secret"):
             if name == "chat_auth" and isinstance(value, str):
                 values[name] = ",".join(f"{entry.partition(':')[0]}:{MASK}" for entry in value.split(","))
             else:

@@ -7,6 +7,7 @@ import os
 
 import httpx
 from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
 
 from ..errors import BackendUnavailableError
 from ..settings import Settings
@@ -18,9 +19,13 @@ def _api_key() -> str:
     return os.environ.get("ASSISTANT_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY") or "not-needed"
 
 
+def _unconfigured() -> BackendUnavailableError:
+    return BackendUnavailableError("the LLM answerer needs llm_base_url and llm_model (ASSISTANT_LLM_BASE_URL, …)")
+
+
 def make_chat_model(settings: Settings) -> BaseChatModel:
     if not settings.llm_base_url or not settings.llm_model:
-        raise BackendUnavailableError("the LLM answerer needs llm_base_url and llm_model (ASSISTANT_LLM_BASE_URL, …)")
+        raise _unconfigured()
     if settings.llm_backend == "ollama":
         try:
             from langchain_ollama import ChatOllama
@@ -40,7 +45,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
     return ChatOpenAI(
         base_url=settings.llm_base_url,
         model=settings.llm_model,
-        api_key=_api_key(),
+        api_key=SecretStr(_api_key()),
         temperature=0,
         # the classic `max_tokens`, which vLLM, llama.cpp and LM Studio honour (langchain-openai would
         # send only `max_completion_tokens`, which some OpenAI-compatible servers ignore)
@@ -52,6 +57,8 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
 
 def check_server(settings: Settings) -> None:
     """Fail fast with a clear message when the server is down or lacks the model."""
+    if not settings.llm_base_url:
+        raise _unconfigured()
     base = settings.llm_base_url.rstrip("/")
     ollama = settings.llm_backend == "ollama"
     url = f"{base}/api/tags" if ollama else f"{base}/models"

@@ -8,6 +8,7 @@ another server) show without a restart."""
 import logging
 from collections.abc import Callable, Container
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import gradio as gr
@@ -19,9 +20,10 @@ from ..library import ReportInfo
 from .render import inert, urdu_first
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 COLUMNS = ["عنوان · Title", "فائل · File", "حجم · Size", "کب، کس نے · Indexed (UTC), by", "ماخذ · Source site", "⚠"]
-WIDTHS = ["34%", "16%", "14%", "14%", "12%", "10%"]
+WIDTHS: list[str | int] = ["34%", "16%", "14%", "14%", "12%", "10%"]
 NO_REPORTS = "ابھی کوئی رپورٹ نہیں۔ · No reports yet."
 NO_REPORTS_ADMIN = (
     "ابھی کوئی رپورٹ نہیں: گفتگو کے صفحے پر «رپورٹس شامل کریں» سے شامل کریں۔ · "
@@ -64,7 +66,7 @@ def library_tab(assistant: Assistant, admins: Container[str], user_of: Callable[
         return ([report_row(r) for r in listed], summary(listed, search or "", admin),
                 gr.update(choices=choices, value=None), gr.update(visible=admin))  # fmt: skip
 
-    def as_admin(action: Callable[[str], ReportInfo], doc_id: str | None, request: gr.Request) -> ReportInfo:
+    def as_admin(action: Callable[[str], T], doc_id: str | None, request: gr.Request) -> T:
         """`action` on the chosen report, for an admin only (checked here: the buttons
         are only hidden from staff); every refusal is a short message, one log line."""
         user = user_of(request)
@@ -128,13 +130,13 @@ def library_tab(assistant: Assistant, admins: Container[str], user_of: Callable[
                     yes = gr.Button("ہاں، حذف کریں · Yes, remove", variant="stop", size="sm", elem_id="report-yes")
                     no = gr.Button("نہیں · Cancel", size="sm", elem_id="report-no")
             result = gr.Markdown(elem_id="report-result")
-    private = {"api_visibility": "private"}
-    listing = [table, note, chosen, admin_panel]
-    tab.select(read, search, listing, **private)
-    search.submit(read, search, listing, **private)
-    remove_button.click(confirm, chosen, [confirm_panel, question], **private)
-    no.click(lambda: gr.update(visible=False), None, confirm_panel, **private)
-    yes.click(remove, [chosen, search], [*listing, confirm_panel, result], **private)
-    replace_button.click(replace, [chosen, new_version, search], [*listing, new_version, result], **private)
-    reindex_button.click(reindex, [chosen, search], [*listing, result], **private)
+    listing = [table, note, chosen, admin_panel]  # none of these events is offered to API clients
+    tab.select(read, search, listing, api_visibility="private")
+    search.submit(read, search, listing, api_visibility="private")
+    remove_button.click(confirm, chosen, [confirm_panel, question], api_visibility="private")
+    no.click(lambda: gr.update(visible=False), None, confirm_panel, api_visibility="private")
+    yes.click(remove, [chosen, search], [*listing, confirm_panel, result], api_visibility="private")
+    replace_button.click(replace, [chosen, new_version, search], [*listing, new_version, result],
+                         api_visibility="private")  # fmt: skip
+    reindex_button.click(reindex, [chosen, search], [*listing, result], api_visibility="private")
     return tab
