@@ -12,7 +12,7 @@ import time
 from playwright.sync_api import sync_playwright
 
 from assistant import Assistant, Settings
-from assistant.ui.app import launch
+from assistant.server import serve
 
 QUESTION = "پورے صوبے میں اس وقت کتنے کیڈرز، سرکاری ملازمین ہیں؟"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -26,7 +26,7 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = launch(Assistant(Settings(chat_port=port)), block=False)
+    app = serve(Assistant(Settings(chat_port=port)), block=False)
     first, full = [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)

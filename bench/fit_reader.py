@@ -42,11 +42,11 @@ from assistant.answering.extractive import SPAN_SENTENCES, ExtractiveAnswerer, R
 from assistant.answering.features import answer_features
 from assistant.answering.scorer import PLAIN_WEIGHTS, WEIGHTS, Logistic, ReaderScorer, feature_names
 from assistant.answering.spans import dates, figures, people, places
-from assistant.chain import to_passages
 from assistant.chunking import sentence_units
 from assistant.corpus import load_reports
 from assistant.evaluation.matching import matches_all, matches_any
 from assistant.normalize import normalize
+from assistant.pipeline import to_passages
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "bench" / "train"  # the training reports and the questions written about them

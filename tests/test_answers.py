@@ -105,12 +105,16 @@ def test_refuses_when_the_reports_do_not_say(assistant, question, message):
     assert answer.citations == []
 
 
-def test_chain_is_a_langchain_runnable(assistant):
+def test_the_pipeline_is_a_langchain_runnable(assistant):
     from langchain_core.runnables import Runnable
 
-    assert isinstance(assistant.chain, Runnable)
-    answer = assistant.chain.invoke({"question": "کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟"})
+    chain = assistant.pipeline.as_runnable()
+    assert isinstance(chain, Runnable)
+    answer = chain.invoke({"question": "کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟"})
     assert contains_answer("2،334", answer.answer)
+    follow = chain.invoke({"question": "اور کمیون کی سطح پر کتنے؟",
+                           "previous_questions": ["پورے صوبے میں اس وقت کتنے کیڈرز، سرکاری ملازمین ہیں؟"]})  # fmt: skip
+    assert contains_answer("2،334", follow.answer) and "کیڈرز" in follow.question
 
 
 def test_a_question_that_asks_two_things_gets_both_answers_each_cited(assistant):

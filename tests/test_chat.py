@@ -12,7 +12,7 @@ from servers import free_port  # noqa: E402
 gr = require("gradio")
 
 from assistant import Assistant, AssistantError, Settings  # noqa: E402
-from assistant.ui.app import launch  # noqa: E402
+from assistant.server import serve  # noqa: E402
 
 TITLE_000 = "کانفرنس کا انعقاد صوبائی پل سے صوبے کے 38 کمیونز"
 
@@ -20,7 +20,7 @@ TITLE_000 = "کانفرنس کا انعقاد صوبائی پل سے صوبے ک
 def _serve(assistant: Assistant):
     port = free_port()
     served = Assistant(assistant.settings, chat_host="127.0.0.1", chat_port=port) if assistant else None
-    app = launch(served, block=False)
+    app = serve(served, block=False)
     return app, f"http://127.0.0.1:{port}/"
 
 
@@ -279,7 +279,7 @@ def test_login_is_throttled(assistant):
     port = free_port()
     served = Assistant(assistant.settings, chat_port=port, chat_auth="staff:right-horse")
     throttle = LoginThrottle(Logins({"staff": "right-horse"}), free_failures=3, lock_seconds=1.5, failure_pause=0.05)
-    app = launch(served, block=False, login=throttle)
+    app = serve(served, block=False, login=throttle)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http_client:
 
@@ -311,7 +311,7 @@ def test_a_login_lock_holds_the_guessing_address_only(assistant, caplog):
     port = free_port()
     served = Assistant(assistant.settings, chat_port=port, chat_auth="staff:right-horse")
     throttle = LoginThrottle(Logins({"staff": "right-horse"}), free_failures=3, lock_seconds=1, failure_pause=0.05)
-    app = launch(served, block=False, login=throttle)
+    app = serve(served, block=False, login=throttle)
     url = f"http://127.0.0.1:{port}"
 
     def client(address: str) -> httpx.Client:
@@ -341,7 +341,7 @@ def test_a_login_lock_holds_the_guessing_address_only(assistant, caplog):
 
 def test_login_required_off_loopback(assistant):
     with pytest.raises(AssistantError, match="without a login"):
-        launch(Assistant(assistant.settings, chat_host="0.0.0.0", chat_port=free_port()), block=False)
+        serve(Assistant(assistant.settings, chat_host="0.0.0.0", chat_port=free_port()), block=False)
 
 
 def test_login_lock_survives_a_flood_of_other_names():

@@ -18,7 +18,7 @@ gr = require("gradio")
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.cli import main  # noqa: E402
 from assistant.conversations import conversation_store  # noqa: E402
-from assistant.ui.app import launch  # noqa: E402
+from assistant.server import serve  # noqa: E402
 
 FORMATS = Path(__file__).resolve().parent / "fixtures" / "formats"
 PDF, DOCX = FORMATS / "pdf" / "000_63192892e5e1be8e.pdf", FORMATS / "docx" / "001_887231cad6e8cc3d.docx"
@@ -84,7 +84,7 @@ def _refused_before_sending(page, tmp_path: Path) -> None:
 
 
 def test_upload_ask_restart_reopen_vote_and_export(browser, settings, tmp_path, monkeypatch):
-    app = launch(Assistant(settings), block=False)
+    app = serve(Assistant(settings), block=False)
     url = f"http://127.0.0.1:{settings.chat_port}/"
     try:
         stranger = browser.new_page()
@@ -115,7 +115,7 @@ def test_upload_ask_restart_reopen_vote_and_export(browser, settings, tmp_path, 
     finally:
         app.close()
 
-    app = launch(Assistant(settings), block=False)  # a restart: only the database remembers
+    app = serve(Assistant(settings), block=False)  # a restart: only the database remembers
     try:
         page = _page(browser, url, "amna")
         assert page.locator("#chat .bot").count() == 0
@@ -165,7 +165,7 @@ def test_upload_ask_restart_reopen_vote_and_export(browser, settings, tmp_path, 
 def test_a_second_user_sees_no_other_conversation_and_cannot_add_reports(browser, settings):
     from gradio_client import Client, handle_file
 
-    app = launch(Assistant(settings), block=False)
+    app = serve(Assistant(settings), block=False)
     url = f"http://127.0.0.1:{settings.chat_port}/"
     try:
         page = _page(browser, url, "bilal")
@@ -190,7 +190,7 @@ def test_two_tabs_keep_two_conversations(browser, settings):
 
     store = conversation_store(settings)
     before = {c.id for c in store.conversations("amna")}
-    app = launch(Assistant(settings), block=False)
+    app = serve(Assistant(settings), block=False)
     url = f"http://127.0.0.1:{settings.chat_port}/"
     try:
         first = _page(browser, url, "amna")
@@ -221,7 +221,7 @@ def test_only_admins_fill_the_upload_cache(settings, caplog, capfd):
     import httpx
 
     caplog.set_level(logging.WARNING)
-    app = launch(Assistant(settings), block=False)
+    app = serve(Assistant(settings), block=False)
     url = f"http://127.0.0.1:{settings.chat_port}/"
     try:
         with httpx.Client(base_url=url, timeout=60) as bilal, httpx.Client(base_url=url, timeout=60) as amna:
@@ -255,7 +255,7 @@ def test_who_is_logged_in_search_confirmed_delete_and_votes_kept(browser, settin
     """The page names its user with a way out; the list is searched; a delete asks first
     (cancelled, nothing goes); a vote is shown again when the conversation reopens; a
     refused question stays in the box."""
-    app = launch(Assistant(settings), block=False)
+    app = serve(Assistant(settings), block=False)
     url = f"http://127.0.0.1:{settings.chat_port}/"
     try:
         page = _page(browser, url, "bilal")

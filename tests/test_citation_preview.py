@@ -81,7 +81,7 @@ def test_a_text_citation_opens_its_paragraph_in_context(tmp_path):
 
 def test_any_answers_citation_opens_in_the_chat(browser, tmp_path):
     require("gradio")
-    from assistant.ui.app import launch
+    from assistant.server import serve
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -90,7 +90,7 @@ def test_any_answers_citation_opens_in_the_chat(browser, tmp_path):
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", data_dir=tmp_path / "data",
                         chat_port=free_port())  # fmt: skip
     Assistant(settings).ingest(progress=False)
-    app = launch(Assistant(settings), block=False)
+    app = serve(Assistant(settings), block=False)
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"http://127.0.0.1:{settings.chat_port}/", wait_until="domcontentloaded")

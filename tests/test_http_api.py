@@ -13,8 +13,8 @@ from servers import free_port
 from assistant import Assistant
 
 require("gradio")
-from assistant.http_api import TokenThrottle  # noqa: E402
-from assistant.ui.app import launch  # noqa: E402
+from assistant.api import TokenThrottle  # noqa: E402
+from assistant.server import serve  # noqa: E402
 from assistant.ui.login import LoginThrottle  # noqa: E402
 from assistant.users import Logins, parse_logins  # noqa: E402
 
@@ -30,7 +30,7 @@ def _start(assistant, tmp_path_factory, tokens=None, **settings):
     login = None
     if served.settings.chat_auth:
         login = LoginThrottle(Logins(parse_logins(served.settings.chat_auth)), failure_pause=0)
-    app = launch(served, block=False, login=login, tokens=tokens)
+    app = serve(served, block=False, login=login, tokens=tokens)
     return app, f"http://127.0.0.1:{port}/"
 
 
@@ -57,10 +57,15 @@ def test_rest_health_and_ask(open_url):
         previous = ["پورے صوبے میں اس وقت کتنے کیڈرز، سرکاری ملازمین ہیں؟"]
         follow = http.post("api/ask", json={"question": "اور کمیون کی سطح پر کتنے؟", "previous_questions": previous})
         assert follow.json()["answer"] == "2،334" and "کیڈرز" in follow.json()["standalone_question"]
-        for bad in ({"question": "😀"}, {"question": 5}, {"question": COMMUNE, "previous_questions": [None]}, [1]):
-            response = http.post("api/ask", json=bad)
-            assert response.status_code == 400 and response.json()["error"] == "InvalidQuestionError", bad
-        assert http.post("api/ask", content=b"not json").status_code == 400
+        emoji = http.post("api/ask", json={"question": "😀"})  # the right shape, but no question in it
+        assert emoji.status_code == 400 and emoji.json()["error"] == "InvalidQuestionError", emoji.text
+        for bad, field in (({"question": 5}, "body.question"), ({"question": COMMUNE, "previous_questions": [None]},
+                           "body.previous_questions.0"), ([1], "body"), ({}, "body.question")):  # fmt: skip
+            response = http.post("api/ask", json=bad)  # the wrong shape: 422, naming the field
+            assert response.status_code == 422 and response.json()["error"] == "InvalidRequest", bad
+            assert field in [f["field"] for f in response.json()["fields"]], response.text
+        untyped = http.post("api/ask", content=b'{"question": "x"}')  # JSON, but not said to be (curl -d)
+        assert untyped.status_code == 422 and "Content-Type: application/json" in untyped.json()["message"]
         refused = http.post("api/ingest", json={})
         assert refused.status_code == 503 and "api_token" in refused.json()["message"]
 
@@ -101,7 +106,7 @@ def test_login_rules_apply_to_the_api(guarded_url):
         outside = http.post("api/ingest", json={"paths": ["../../etc"]}, headers=bearer)
         assert outside.status_code == 400 and "outside the corpus folder" in outside.json()["message"]
         for bad in ({"rebuild": "false"}, {"paths": "2025"}):
-            assert http.post("api/ingest", json=bad, headers=bearer).status_code == 400, bad
+            assert http.post("api/ingest", json=bad, headers=bearer).status_code == 422, bad
         assert (
             http.post("api/ask", json={"question": COMMUNE}, headers={"Authorization": "Bearer nope"}).status_code
             == 401
@@ -158,10 +163,10 @@ def test_a_large_body_is_refused_before_it_is_read(open_url):
 def test_questions_are_limited_and_checked_before_any_work(open_url):
     with httpx.Client(base_url=open_url, timeout=60) as http:
 
-        def refused(path: str, payload: dict, says: str) -> None:
+        def refused(path: str, payload: dict, says: str, status: int = 400) -> None:
             started = time.perf_counter()
             response = http.post(path, json=payload)
-            assert response.status_code == 400, (payload, response.text[:300])
+            assert response.status_code == status, (payload, response.text[:300])
             assert says in response.json()["message"] and "Traceback" not in response.text, response.text[:300]
             assert time.perf_counter() - started < 2, payload  # refused before any search or rewrite
 
@@ -169,13 +174,16 @@ def test_questions_are_limited_and_checked_before_any_work(open_url):
         refused("api/ask", {"question": big}, "the limit is 2,000")
         refused("api/ask", {"question": COMMUNE, "previous_questions": [big]}, "previous question 1 is 900,000")
         refused("api/ask", {"question": COMMUNE, "previous_questions": ["کتنے؟"] * 21}, "holds 21 questions")
-        refused("api/ask", {"question": "کتنے\x00 لوگ"}, "NUL character")
-        refused("api/ask", {"question": COMMUNE, "previous_questions": ["کیڈرز\x00"]}, "NUL character")
-        refused("v1/chat/completions", {"messages": [{"role": "user", "content": "کتنے\x00 لوگ"}]}, "NUL character")
+        refused("api/ask", {"question": "کتنے\x00 لوگ"}, "NUL character", 422)
+        refused("api/ask", {"question": COMMUNE, "previous_questions": ["کیڈرز\x00"]}, "NUL character", 422)
+        refused("v1/chat/completions", {"messages": [{"role": "user", "content": "کتنے\x00 لوگ"}]}, "NUL character",
+                422)  # fmt: skip
         refused("v1/chat/completions", {"messages": [{"role": "user", "content": big}]}, "the limit is 2,000")
-        deep = http.post("api/ask", content=b"[" * 100_000 + b"]" * 100_000)
+        json_type = {"Content-Type": "application/json"}
+        deep = http.post("api/ask", content=b"[" * 100_000 + b"]" * 100_000, headers=json_type)
         assert deep.status_code == 400 and "nested too deeply" in deep.json()["message"], deep.text[:300]
-        deep = http.post("v1/chat/completions", content=b'{"messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+        deep = http.post("v1/chat/completions", content=b'{"messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+                         headers=json_type)  # fmt: skip
         assert deep.status_code == 400 and "nested too deeply" in deep.json()["message"], deep.text[:300]
         long_chat = [{"role": "user", "content": q} for q in [f"سوال {n}؟" for n in range(40)] + [COMMUNE]]
         reply = http.post("v1/chat/completions", json={"messages": long_chat})  # a front-end's whole history
@@ -200,7 +208,7 @@ def test_wrong_tokens_lock_their_source_and_are_limited_server_wide(throttled, c
     budget dry; the right token from an address that has not failed keeps working."""
     import logging
 
-    caplog.set_level(logging.WARNING, logger="assistant.http_api")
+    caplog.set_level(logging.WARNING, logger="assistant.api.access")
 
     def ask(client: httpx.Client, token: str) -> int:
         return client.get("api/reports", headers={"Authorization": f"Bearer {token}"}).status_code
@@ -219,7 +227,7 @@ def test_wrong_tokens_lock_their_source_and_are_limited_server_wide(throttled, c
         assert [ask(c, "guess-c"), ask(c, "guess-c2")] == [401, 429]  # a fresh address: one check, then none
         assert ask(staff, TOKEN) == 200  # an address that has not failed still gets in
         assert staff.get("api/reports", auth=("staff", "right-horse")).status_code == 200
-    lines = [r.getMessage() for r in caplog.records if r.name == "assistant.http_api"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "assistant.api.access"]
     assert sum("127.0.0.2 locked" in line for line in lines) == 1, lines
     assert sum("server-wide limit" in line for line in lines) == 1, lines
     assert not any("guess" in line or TOKEN in line for line in lines), lines
@@ -227,7 +235,7 @@ def test_wrong_tokens_lock_their_source_and_are_limited_server_wide(throttled, c
 
 def test_the_openai_text_reply_names_the_page_or_paragraph_not_offsets():
     from assistant.answers import Answer, Citation
-    from assistant.http_api import sources_text
+    from assistant.api import sources_text
 
     def cited(language: str, location: str | None) -> str:
         citation = Citation(number=1, doc_id="r.pdf", title="رپورٹ", file="r.pdf", source_url=None,
@@ -238,3 +246,18 @@ def test_the_openai_text_reply_names_the_page_or_paragraph_not_offsets():
     assert "[1] رپورٹ — r.pdf, page 2" in cited("en", "page 2")
     assert "[1] رپورٹ — r.pdf\n" in cited("en", None)  # no location: the file alone
     assert "— r.pdf, اخراجات ¶ 2" in cited("ur", "اخراجات ¶ 2")
+
+
+def test_the_api_is_documented_at_docs(open_url):
+    """FastAPI publishes the routes and their pydantic models: a tool can be written from /docs alone."""
+    with httpx.Client(base_url=open_url, timeout=60) as http:
+        assert http.get("docs").status_code == 200 and "swagger" in http.get("docs").text.lower()
+        spec = http.get("openapi.json").json()
+    assert {"/api/ask", "/api/ingest", "/api/reports", "/api/reports/{doc_id}", "/v1/chat/completions"} <= set(
+        spec["paths"]
+    )
+    ask = spec["paths"]["/api/ask"]["post"]
+    assert ask["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AskRequest")
+    assert ask["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/AskReply")
+    assert "citations" in spec["components"]["schemas"]["AskReply"]["properties"]
+    assert "422" in ask["responses"] and "401" in ask["responses"]

@@ -36,7 +36,7 @@ CONTRAST = """() => {
 @pytest.fixture(scope="module")
 def chat_url(tmp_path_factory):
     require("gradio")
-    from assistant.ui.app import launch
+    from assistant.server import serve
 
     work = tmp_path_factory.mktemp("layout")
     corpus = work / "corpus"
@@ -44,7 +44,7 @@ def chat_url(tmp_path_factory):
     shutil.copy(CORPUS / "001_887231cad6e8cc3d.txt", corpus)
     settings = Settings(corpus_dir=corpus, index_dir=work / "index", data_dir=work / "data", chat_port=free_port())
     Assistant(settings).ingest(progress=False)
-    app = launch(Assistant(settings), block=False)
+    app = serve(Assistant(settings), block=False)
     yield f"http://127.0.0.1:{settings.chat_port}/"
     app.close()
 

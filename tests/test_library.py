@@ -181,7 +181,7 @@ def test_a_removal_through_the_api_reaches_another_server_while_it_answers(copie
 def test_the_library_tab_lists_for_staff_and_an_admin_removes_after_confirming_and_replaces(browser, copied,
                                                                                              tmp_path):  # fmt: skip
     require("gradio")
-    from assistant.ui.app import launch
+    from assistant.server import serve
 
     corpus, index = copied
     shutil.copy(corpus / REMOVED, corpus / TWIN)
@@ -189,7 +189,7 @@ def test_the_library_tab_lists_for_staff_and_an_admin_removes_after_confirming_a
                         chat_auth=",".join(f"{u}:{p}" for u, p in USERS.items()))  # fmt: skip
     served = Assistant(settings)
     served.ingest(added_by="admin")  # the Markdown copy
-    app = launch(served, block=False)
+    app = serve(served, block=False)
     url = f"http://127.0.0.1:{settings.chat_port}/"
     try:
         staff = _library(browser, url, "staff")

@@ -8,8 +8,8 @@ from conftest import CORPUS
 from scripted_llm import MODEL, ScriptedLLM
 
 from assistant import Assistant, Settings
-from assistant.chain import to_passages
 from assistant.followup import rewrite_followup
+from assistant.pipeline import to_passages
 
 COMMUNE = "کتنے لوگ کمیون کی سطح پر کام کرتے ہیں؟"  # 2،334
 

@@ -102,7 +102,7 @@ def test_ingest_keeps_every_sentences_states_and_the_reader_uses_them(tmp_path, 
     fresh = TokenStateStore(store.path.parent, store.encoder)  # nothing in memory: all from the file
     monkeypatch.setattr(fresh, "_compute", lambda texts: pytest.fail(f"not kept at ingest: {texts[:1]}"))
     assistant.answerer.tokens = fresh
-    from assistant.chain import to_passages
+    from assistant.pipeline import to_passages
 
     question = "صوبے میں کتنے کیڈرز ہیں؟"
     reading = assistant.answerer.read(question, to_passages(assistant.retriever.invoke(question)))

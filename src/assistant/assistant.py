@@ -3,30 +3,27 @@ evals and other tools all go through `Assistant`."""
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from .answering import Answerer, Draft, ExtractiveAnswerer
+from .answering import Answerer, ExtractiveAnswerer
 from .answers import Answer
 from .background import LowPriorityWorker
 from .catalog import catalog_for
-from .chain import build_chain, cite, to_passages
 from .corpus import check_paths, read_report
 from .embeddings import embedding_id, make_embeddings
 from .errors import CorpusPathError, IndexEmptyError, IndexMissingError
-from .followup import is_followup, is_rewrite_of, rewrite_followup, validated_previous
+from .followup import FollowUpRewriter, RuleRewriter
 from .index import SearchIndex
 from .ingest import IngestReport, ingest
 from .library import ReportInfo, ReportNotFoundError, find_report, list_reports
 from .manifest import DocumentEntry
-from .normalize import language
+from .pipeline import Limits, QuestionPipeline, Reading
 from .preview import Preview, open_citation
-from .questions import check_question
+from .questions import check_previous, check_question
 from .retrieval import HybridRetriever
 from .settings import Settings
-from .smalltalk import small_talk_reply
 from .token_states import TokenStateStore, store_for
 from .uploads import place
 
@@ -49,19 +46,22 @@ class Assistant:
         self.embeddings = make_embeddings(self.settings)
         self._embedding_id = embedding_id(self.settings)
         self._index: SearchIndex | None = None
-        self._chain = None
+        self._reading: Reading | None = None
         self._chat_model = None
         self._token_states: TokenStateStore | None = None
         self._lock = threading.RLock()  # lazily built state is built once, whichever thread asks first
         self._ingests = LowPriorityWorker()
+        limits = Limits(self.settings.max_question_chars, self.settings.max_previous_questions)
+        self.pipeline = QuestionPipeline(limits, self._make_rewriter(), self._open_reading)
 
     @property
     def index(self) -> SearchIndex:
         """The opened index; raises IndexMissingError / IndexMismatchError / IndexCorruptError."""
         with self._lock:
             if self._index is None:
-                self._use(SearchIndex.open(self.settings.index_dir, self._embedding_id, self.settings.chroma_url))
-                return self._index
+                index = SearchIndex.open(self.settings.index_dir, self._embedding_id, self.settings.chroma_url)
+                self._use(index)
+                return index
             index = self._index
         index.refresh()  # another process's finished ingest (asked at most once a second)
         return index
@@ -77,7 +77,23 @@ class Assistant:
         )
         self.retriever = retriever
         self.answerer = self._make_answerer(index)
-        self._chain = build_chain(retriever, self.answerer)
+        self._reading = Reading(retriever, self.answerer)
+
+    def _open_reading(self) -> Reading:
+        """The pipeline's index steps: the index opened (and refreshed), refusing an empty one."""
+        if not self.index.chunk_count:
+            raise IndexEmptyError(
+                f"the index at {self.settings.index_dir} holds no reports; run `assistant ingest <folder of reports>`"
+            )
+        assert self._reading is not None  # set whenever an index is opened
+        return self._reading
+
+    def _make_rewriter(self) -> FollowUpRewriter:
+        if self.settings.answerer != "llm":
+            return RuleRewriter()
+        from .llm import LLMRewriter
+
+        return LLMRewriter(lambda: self.chat_model, self.settings.max_question_chars, RuleRewriter())
 
     def _make_answerer(self, index: SearchIndex) -> Answerer:
         extractive = ExtractiveAnswerer(
@@ -214,78 +230,23 @@ class Assistant:
         index.refresh_lexical()
         return removed
 
-    def ask(self, question: str) -> Answer:
-        """Answer from the reports only; `Answer.refused` is True when they do not say
-        (and for small talk, which gets a short reply saying what the assistant does)."""
-        question = self.check_question(question)
-        if (reply := small_talk(question)) is not None:
-            return reply
-        return self.chain.invoke({"question": question})
+    def ask(self, question: str, previous: list[str] | None = None) -> Answer:
+        """Answer from the reports only, a follow-up read against the conversation's
+        `previous` standalone questions; `Answer.refused` is True when they do not say (and
+        for small talk, which gets a short reply saying what the assistant does)."""
+        return self.pipeline.invoke(question, previous)
 
-    def stream(self, question: str) -> Iterator[str | Answer]:
-        """Yield the answer text in pieces as it is written, then the full `Answer` last
-        (the same object `ask` returns; an LLM answer may still fall back after streaming)."""
-        question = self.check_question(question)
-        if (reply := small_talk(question)) is not None:
-            yield reply.answer
-            yield reply
-            return
-        self.chain  # noqa: B018 - opens the index (and says so when it is empty)
-        started = time.perf_counter()
-        passages = to_passages(self.retriever.invoke(question))
-        retrieved = time.perf_counter()
-        for item in self.answerer.stream(question, passages):
-            if isinstance(item, Draft):
-                yield cite(
-                    {
-                        "question": question,
-                        "passages": passages,
-                        "draft": item,
-                        "answerer": self.answerer.name,
-                        "passages_ms": (retrieved - started) * 1000,
-                        "draft_ms": (time.perf_counter() - retrieved) * 1000,
-                    }
-                )
-            else:
-                yield item
+    def stream(self, question: str, previous: list[str] | None = None) -> Iterator[str | Answer]:
+        """`ask`, yielding the answer text in pieces as it is written, then the full
+        `Answer` last (an LLM answer may still fall back after streaming)."""
+        return self.pipeline.stream(question, previous)
 
     def rewrite(self, question: object, previous: object = None) -> str:
-        """A follow-up rewritten as a standalone question: by the LLM when one is
-        configured (falling back to the rules if it fails or writes something that is not
-        a question about this conversation), else by the rules. Both inputs are checked
-        first: the question like `ask`'s, `previous` as a list of text (None for none)."""
-        question = self.check_question(question)
-        previous = validated_previous(previous)
-        if self.settings.answerer == "llm" and previous and is_followup(question):
-            try:
-                from .llm import rewrite_with_llm
-
-                written = rewrite_with_llm(self.chat_model, question, previous)
-                if is_rewrite_of(written, [question, *previous], self.settings.max_question_chars):
-                    return written
-                log.warning("LLM rewrite %r dropped: not a question about the conversation", written[:80])
-            except Exception:  # noqa: BLE001 - the rules still give a usable question
-                log.warning("LLM rewrite failed; using the rule-based rewrite", exc_info=True)
-        return rewrite_followup(question, previous)
-
-    @property
-    def chain(self):
-        """The LangChain runnable behind `ask`: {"question": str} -> Answer. Raises when
-        there is no index, or one that holds no reports."""
-        if not self.index.chunk_count:
-            raise IndexEmptyError(
-                f"the index at {self.settings.index_dir} holds no reports; run `assistant ingest <folder of reports>`"
-            )
-        return self._chain
+        """A follow-up as the standalone question the pipeline would search (checked as `ask` checks it)."""
+        settings = self.settings
+        earlier = check_previous(previous, settings.max_question_chars, settings.max_previous_questions)
+        return self.pipeline.rewrite(self.check_question(question), earlier)
 
     def check_question(self, question: object) -> str:
         """The question, trimmed; InvalidQuestionError says what is wrong with it."""
         return check_question(question, self.settings.max_question_chars)
-
-
-def small_talk(question: str) -> Answer | None:
-    """A greeting, thanks or question about the assistant: its short reply, no citation."""
-    lang = language(question)
-    reply = small_talk_reply(question, lang)
-    return None if reply is None else Answer(question=question, language=lang, answer=reply, refused=True,
-                                              answerer="small talk")  # fmt: skip

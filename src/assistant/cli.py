@@ -68,10 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer one question with citations")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="machine-readable output")
-    chat = sub.add_parser("chat", help="start the staff chat in the browser")
-    chat.add_argument("--host", dest="chat_host", help="address to listen on (ASSISTANT_CHAT_HOST, default 127.0.0.1)")
-    chat.add_argument("--port", dest="chat_port", type=int, help="port (ASSISTANT_CHAT_PORT, default 7860)")
-    chat.add_argument("--admins", dest="chat_admins", help="users who may add reports (ASSISTANT_CHAT_ADMINS)")
+    serve = sub.add_parser("serve", aliases=["chat"], help="serve the staff chat (at /) and the HTTP API (/api, /v1; "
+                           "its documentation at /docs)")  # fmt: skip
+    serve.add_argument("--host", dest="chat_host", help="address to listen on (ASSISTANT_CHAT_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", dest="chat_port", type=int, help="port (ASSISTANT_CHAT_PORT, default 7860)")
+    serve.add_argument("--admins", dest="chat_admins", help="users who may add reports (ASSISTANT_CHAT_ADMINS)")
     users = sub.add_parser("users", help="chat logins, kept hashed in data_dir/users.json")
     users_sub = users.add_subparsers(dest="action", required=True)
     add = users_sub.add_parser("add", help="add a login, or set a new password (asked twice; one line on stdin "
@@ -277,17 +278,17 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "ask":
             answer = assistant.ask(args.question)
             print(answer.model_dump_json(indent=2) if args.json else format_answer(answer))
-        elif args.command == "chat":
+        elif args.command in ("serve", "chat"):
             try:
-                from .ui.app import launch
+                from .server import serve
             except ImportError as exc:
-                raise BackendUnavailableError("the chat needs `pip install -e '.[chat]'` (gradio)") from exc
+                raise BackendUnavailableError("the server needs `pip install -e '.[chat]'` (gradio)") from exc
             try:
                 assistant.index  # noqa: B018 - fail now, with a clear message, if the index is unusable
             except IndexMissingError:  # a first run: admins add the first reports from the chat
                 print("no reports yet: the chat starts empty; admins add reports in it, or run `assistant ingest`",
                       file=sys.stderr)  # fmt: skip
-            launch(assistant)
+            serve(assistant)
         elif args.command == "eval":
             return _eval(assistant, args)
         elif args.command == "reports":

@@ -8,6 +8,7 @@ counts the same thing in its own scope; otherwise it borrows the previous questi
 content words that it lacks."""
 
 import re
+from typing import Protocol
 
 from .answering.question import COUNT_WORD, PUNCT, counted_words
 from .errors import InvalidQuestionError
@@ -17,6 +18,22 @@ from .questions import check_question
 _FOLLOWUP_START = re.compile(r"^\s*(?:and what about|what about|how about|اور|پھر|تو|and)\b\s*", re.I)
 _POINTS_BACK = re.compile(r"ان میں|ان کی|ان کے|اس میں|اسی|وہاں|یہاں|\bthose\b|\bthem\b|\bthere\b|\btheir\b", re.I)
 SHORT_WORDS = 4
+
+
+class FollowUpRewriter(Protocol):
+    """The pipeline's rewriting step: a follow-up as a standalone question."""
+
+    def rewrite(self, question: str, previous: list[str]) -> str:
+        """`question` standalone, given the conversation's earlier standalone questions
+        (oldest first); the question itself when it is not a follow-up."""
+        ...
+
+
+class RuleRewriter:
+    """The rules below: no model, the default."""
+
+    def rewrite(self, question: str, previous: list[str]) -> str:
+        return rewrite_followup(question, previous)
 
 
 def is_followup(question: str) -> bool:
@@ -42,16 +59,6 @@ def rewrite_followup(question: str, previous: list[str]) -> str:
     words = [w.strip(PUNCT) for w in last.split()]
     borrowed = [w for w in words if content_tokens(w) and not set(tokens(w)) & have]
     return f"{body} {' '.join(borrowed)}{'?' if english else '؟'}" if borrowed else question
-
-
-def validated_previous(previous: object) -> list[str]:
-    """The earlier questions of a conversation as given by an API caller: a list of text
-    (None for none); blank ones dropped."""
-    if previous is None:
-        return []
-    if not isinstance(previous, list) or not all(isinstance(p, str) for p in previous):
-        raise InvalidQuestionError("previous_questions must be a list of the earlier questions, as text")
-    return [p for p in previous if p.strip()]
 
 
 def is_rewrite_of(written: str, conversation: list[str], limit: int) -> bool:

@@ -40,6 +40,24 @@ def check_question(question: object, limit: int) -> str:
     return question
 
 
+def check_previous(previous: object, limit: int, max_previous: int) -> list[str]:
+    """A conversation's earlier questions as a caller gave them: a list of text (None for
+    none), at most `max_previous` of them, each at most `limit` characters; blank ones
+    dropped."""
+    if previous is None:
+        return []
+    if not isinstance(previous, list) or not all(isinstance(p, str) for p in previous):
+        raise InvalidQuestionError("previous_questions must be a list of the earlier questions, as text")
+    if len(previous) > max_previous:
+        raise InvalidQuestionError(f"previous_questions holds {len(previous):,} questions; the limit is "
+                                   f"{max_previous} (max_previous_questions): send the latest only")  # fmt: skip
+    for number, earlier in enumerate(previous, start=1):
+        if len(earlier) > limit:
+            raise InvalidQuestionError(f"previous question {number} is {len(earlier):,} characters long; the limit "
+                                       f"is {limit:,} (max_question_chars)")  # fmt: skip
+    return [p for p in previous if p.strip()]
+
+
 _WORD = re.compile(r"[^\W_]+")
 
 

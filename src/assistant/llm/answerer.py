@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterator
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.output_parsers import StrOutputParser
 
 from ..answering import Answerer, Draft, Evidence
 from ..answers import REFUSALS, GroundingReport, Passage
@@ -17,7 +16,7 @@ from ..normalize import language
 from ..settings import Settings
 from .chat_models import backend_error, check_server
 from .grounding import check_grounding
-from .prompt import ANSWER_PROMPT, LANGUAGE_NAMES, NOT_IN_REPORTS, REWRITE_PROMPT, format_passages
+from .prompt import ANSWER_PROMPT, LANGUAGE_NAMES, NOT_IN_REPORTS, format_passages
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -38,6 +37,7 @@ class LLMAnswerer(Answerer):
 
     def answer(self, question: str, passages: list[Passage]) -> Draft:
         *_, draft = self.stream(question, passages)
+        assert isinstance(draft, Draft)  # the stream's last item
         return draft
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Draft]:
@@ -80,15 +80,8 @@ class LLMAnswerer(Answerer):
             draft.grounding, draft.answerer = report, f"{self.fallback.name} (fallback)"
             return draft
         number = {n: i for i, n in enumerate(check.cited, start=1)}  # passage number -> citation number
-        shown = _MARKER.sub(lambda m: f"[{number[int(m.group(1))]}]", check.text)
+        renumbered = _MARKER.sub(lambda m: f"[{number[int(m.group(1))]}]", check.text)
         evidence = [
             Evidence(n - 1, passages[n - 1].start, passages[n - 1].end, passages[n - 1].text) for n in check.cited
         ]
-        return Draft(shown, evidence, refused=False, score=1.0 if check.ok else 0.0, grounding=report)
-
-
-def rewrite_with_llm(model: BaseChatModel, question: str, previous: list[str]) -> str:
-    """Standalone question written by the LLM; raises on server errors (callers fall back)."""
-    chain = REWRITE_PROMPT | model | StrOutputParser()
-    text = chain.invoke({"question": question, "previous": "\n".join(f"- {q}" for q in previous[-3:])})
-    return text.strip().splitlines()[0].strip() if text.strip() else ""
+        return Draft(renumbered, evidence, refused=False, score=1.0 if check.ok else 0.0, grounding=report)
