@@ -16,6 +16,7 @@ import zlib
 from pathlib import Path
 
 from .base import Extracted, paragraphs_text
+from .limits import MAX_DOCX_PARAGRAPHS, MAX_DOCX_PART, MAX_DOCX_RATIO, MAX_DOCX_UNPACKED, RATIO_FROM, check_chars
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # elements inside a paragraph whose runs are shown; any other (w:del, w:moveFrom, field
@@ -28,8 +29,6 @@ _FALSE = {"0", "false", "off"}
 
 def check_package(path: Path) -> None:
     """Refuse a Word file that would unpack to too much, from the zip's directory alone."""
-    from . import MAX_DOCX_PART, MAX_DOCX_RATIO, MAX_DOCX_UNPACKED, RATIO_FROM
-
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
@@ -106,7 +105,6 @@ def _val(parent, path: str) -> str | None:
 
 class _Reader:
     def __init__(self, styles: _Styles) -> None:
-        from . import check_chars
 
         self.styles = styles
         self.blocks: list[tuple[str, bool]] = []
@@ -162,8 +160,6 @@ def read_docx(path: Path) -> Extracted:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from lxml.etree import LxmlError
-
-    from . import MAX_DOCX_PARAGRAPHS
 
     check_package(path)
     try:
