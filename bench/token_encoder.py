@@ -100,8 +100,8 @@ def build_in_child(cache: str) -> dict:
     """Build the model into `cache` in a fresh process: seconds and that process's peak RSS."""
     code = (
         "import json, os, resource, time\n"
-        "from assistant import token_encoder\n"
-        "started = time.perf_counter(); token_encoder.build_model()\n"
+        "from assistant import e5_model\n"
+        "started = time.perf_counter(); e5_model.build_model()\n"
         "print(json.dumps({'build_s': time.perf_counter() - started,\n"
         "                  'build_peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
     )
@@ -120,13 +120,13 @@ def main() -> None:
 
     import torch
 
-    from assistant import token_encoder
+    from assistant import e5_model, token_encoder
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         built = build_in_child(tmp)
         os.environ["ASSISTANT_CACHE"] = tmp
-        folder = token_encoder.build_model()  # found in the cache
+        folder = e5_model.build_model()  # found in the cache
         started = time.perf_counter()
         encoder = token_encoder.TokenEncoder(folder, engine_rounding=not args.fp32)
         load_s = time.perf_counter() - started

