@@ -140,7 +140,7 @@ def test_a_changed_report_updates_the_lexical_index_in_place(fresh):
         """Every chunk scored within `drift` of a full build (the statistics kept from the
         last full build drift as reports come and go: a whole report is a large share of
         this five-report index, and a tiny one of a real one), the best three in order."""
-        full = LexicalIndex.build(a.index._stored_tokens(), lexical.fingerprint)
+        full = LexicalIndex.build(a.index.chunks.stored_tokens(), lexical.fingerprint)
         assert len(lexical) == len(full) == a.index.chunk_count
         for query in ("کتنی آنے والی دستاویزات موصول ہوئی ہیں", "کمیون کی سطح پر کام", "مرکزی پارٹی آفس", words):
             got, want = lexical.scores(query), full.scores(query)

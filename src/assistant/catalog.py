@@ -21,10 +21,10 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
 from . import chroma
 from .errors import IndexBusyError, IndexCorruptError
@@ -42,6 +42,9 @@ from .manifest import (
     suffix,
     write_json,
 )
+
+if TYPE_CHECKING:
+    from chromadb.api.types import GetResult, PyEmbedding
 
 CATALOG = "assistant_catalog"
 _PUBLISHED, _LOCK_FILE = ".published", ".ingest.lock"  # in an index folder
@@ -151,10 +154,10 @@ class _FolderEntries:
 
 # --- records on a shared Chroma server ---------------------------------------------------
 _MANIFEST_ID, _STAGED_ID, _LOCK_ID, _VERSION_ID = "manifest", "manifest.rebuild", "ingest.lock", "published"
-_PLACE = [1.0]  # Chroma stores a vector with every record; catalog records need none
+_PLACE: "PyEmbedding" = [1.0]  # Chroma stores a vector with every record; catalog records need none
 
 
-def _record_json(meta: dict, where: str) -> object:
+def _record_json(meta: Mapping[str, Any], where: str) -> object:
     """The JSON a catalog record holds."""
     try:
         return json.loads(meta["json"])
@@ -162,9 +165,9 @@ def _record_json(meta: dict, where: str) -> object:
         raise IndexCorruptError(f"cannot read {where} ({exc}); run `assistant ingest --rebuild`") from None
 
 
-def _fresh(lease: dict | None) -> bool:
+def _fresh(lease: Mapping[str, Any] | None) -> TypeGuard[Mapping[str, Any]]:
     """A lease record that has not lapsed."""
-    return bool(lease) and float(lease.get("expires", 0)) > time.time()
+    return lease is not None and float(lease.get("expires", 0)) > time.time()
 
 
 class ChromaCatalog:
@@ -175,11 +178,11 @@ class ChromaCatalog:
         self._lease: str | None = None  # this process's lease, while it ingests
         self._renewed = 0.0
 
-    def _get(self, record: str) -> dict | None:
+    def _get(self, record: str) -> Mapping[str, Any] | None:
         got = self._records.get(ids=[record], include=["metadatas"])
-        return got["metadatas"][0] if got["ids"] else None
+        return chroma.metadatas(got)[0] if got["ids"] else None
 
-    def put_record(self, record: str, meta: dict) -> None:
+    def put_record(self, record: str, meta: Mapping[str, Any]) -> None:
         self._records.upsert(ids=[record], embeddings=[_PLACE], metadatas=[meta])
 
     def read(self, staged: bool = False) -> Manifest | None:
@@ -207,10 +210,11 @@ class ChromaCatalog:
     def delete_records(self, *records: str) -> None:
         self._records.delete(ids=list(records))
 
-    def report_pages(self, generation: str) -> Iterator[dict]:
+    def report_pages(self, generation: str) -> Iterator["GetResult"]:
         """The report records of `generation`, a page of metadatas at a time."""
-        where = {"$and": [{"kind": "report"}, {"generation": generation}]}
-        yield from chroma.pages(self._records, ["metadatas"], where)
+        yield from chroma.pages(
+            self._records, ["metadatas"], {"$and": [{"kind": "report"}, {"generation": generation}]}
+        )
 
     def discard_staged(self) -> None:
         self.delete_records(_STAGED_ID)
@@ -277,7 +281,7 @@ class _ChromaEntries:
     def load_all(self) -> list[DocumentEntry]:
         out = []
         for page in self.catalog.report_pages(self.generation):
-            for record, meta in zip(page["ids"], page["metadatas"]):
+            for record, meta in zip(page["ids"], chroma.metadatas(page)):
                 place = f"the catalog record {record!r} on {self.catalog.where}"
                 out.append(parse_entry(_record_json(meta, place), place, self.catalog.index_dir))
         return out

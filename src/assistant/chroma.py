@@ -1,18 +1,21 @@
-"""Chroma, holding what it is for: a vector per chunk with the chunk's text
-(`documents`) and metadata (report id, offsets, title, file, source URL) in `reports`,
-and a vector per sentence in `reports_sentences`. Embedded in `index/chroma`, or a
-`chroma run` server. Nothing reads or writes a whole collection in one call: SQLite
-inside Chroma limits the variables of one statement (32,766)."""
+"""Reaching Chroma: a client embedded in `index/chroma` or of a `chroma run` server,
+the collections of one index generation (`reports` for chunks, `reports_sentences` for
+sentences), and reads in pages. What the index keeps in those collections:
+`chunk_store.py`. Nothing reads or writes a whole collection in one call: SQLite inside
+Chroma limits the variables of one statement (32,766)."""
 
-import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .chunking import Chunk
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexPathError
 from .manifest import suffix
-from .normalize import tokens
 from .settings import parse_chroma_url
+
+if TYPE_CHECKING:  # chromadb is imported when a client is made: it is slow to import
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import GetResult, Include, Where
 
 COLLECTION = "reports"
 SENTENCES = "reports_sentences"
@@ -24,7 +27,7 @@ def collection_names(generation: str) -> tuple[str, str]:
     return COLLECTION + suffix(generation), SENTENCES + suffix(generation)
 
 
-def client(index_dir: Path, chroma_url: str | None, fresh: bool = False):
+def client(index_dir: Path, chroma_url: str | None, fresh: bool = False) -> "ClientAPI":
     """A Chroma client: over HTTP, or embedded in the index folder. An embedded client
     keeps the vector index in this process's memory, loaded once, and never sees what
     another process (`assistant ingest`) wrote since: `fresh` loads it anew from disk,
@@ -61,13 +64,13 @@ def _forget_embedded(path: str) -> None:
 
 def open_collections(
     index_dir: Path, chroma_url: str | None, embedding: str, create: bool, names: tuple[str, ...], fresh: bool = False
-) -> tuple:
+) -> tuple["Collection", ...]:
     """Several collections through one client (`fresh`: see `client`)."""
     chroma = client(index_dir, chroma_url, fresh)
     return tuple(_collection(chroma, embedding, create, name) for name in names)
 
 
-def _collection(chroma, embedding: str, create: bool, name: str):
+def _collection(chroma: "ClientAPI", embedding: str, create: bool, name: str) -> "Collection":
     try:
         if create:
             collection = chroma.get_or_create_collection(
@@ -88,7 +91,7 @@ def _collection(chroma, embedding: str, create: bool, name: str):
     return collection
 
 
-def catalog_collection(index_dir: Path, chroma_url: str, name: str):
+def catalog_collection(index_dir: Path, chroma_url: str, name: str) -> "Collection":
     """The collection that holds a shared index's catalog (`catalog.py`)."""
     try:
         return client(index_dir, chroma_url).get_or_create_collection(name, embedding_function=None)
@@ -107,23 +110,7 @@ def drop_collections(index_dir: Path, chroma_url: str | None, generation: str) -
             pass
 
 
-def chunk_metadata(chunk: Chunk, searchable: str) -> dict:
-    """What Chroma keeps beside a chunk's text: where it is from, and the BM25 tokens of
-    its searchable text (`chunking.searchable_text`), so BM25 is rebuilt without re-tokenising."""
-    return {
-        "doc_id": chunk.doc_id,
-        "start": chunk.start,
-        "end": chunk.end,
-        "title": chunk.title,
-        "file": chunk.file,
-        "source_url": chunk.source_url or "",
-        "tokens": " ".join(tokens(searchable)),
-        **({"locations": json.dumps(chunk.locations, ensure_ascii=False)} if chunk.locations else {}),
-        **({"left_out": json.dumps(chunk.left_out)} if chunk.left_out else {}),
-    }
-
-
-def pages(collection, include: list[str], where: dict | None = None) -> Iterator[dict]:
+def pages(collection: "Collection", include: "Include", where: "Where | None" = None) -> Iterator["GetResult"]:
     """A collection (or the part `where` selects) in pages of PAGE rows."""
     offset = 0
     while True:
@@ -134,39 +121,9 @@ def pages(collection, include: list[str], where: dict | None = None) -> Iterator
         offset += len(page["ids"])
 
 
-class ChunkStore:
-    """The index's chunks, read from Chroma when asked: their texts live there, not in
-    this process's memory."""
-
-    def __init__(self, collection) -> None:
-        self._collection = collection
-
-    def __len__(self) -> int:
-        return self._collection.count()
-
-    def __bool__(self) -> bool:
-        return len(self) > 0
-
-    def __getitem__(self, chunk_id: str) -> Chunk:
-        return self.get_many([chunk_id])[chunk_id]
-
-    def get_many(self, ids: list[str]) -> dict[str, Chunk]:
-        if not ids:
-            return {}
-        got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
-        return {i: _chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
-
-    def items(self, where: dict | None = None) -> Iterator[tuple[str, Chunk]]:
-        for page in pages(self._collection, ["documents", "metadatas"], where):
-            for i, d, m in zip(page["ids"], page["documents"], page["metadatas"]):
-                yield i, _chunk(i, d, m)
-
-    def values(self, where: dict | None = None) -> Iterator[Chunk]:
-        return (chunk for _, chunk in self.items(where))
-
-
-def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
-    return Chunk(chunk_id=chunk_id, doc_id=meta["doc_id"], title=meta["title"], source_url=meta["source_url"] or None,
-                 file=meta["file"], start=meta["start"], end=meta["end"], text=text,
-                 locations=tuple((at, label) for at, label in json.loads(meta.get("locations") or "[]")),
-                 left_out=tuple((a, b) for a, b in json.loads(meta.get("left_out") or "[]")))  # fmt: skip
+def metadatas(page: "GetResult") -> "list[Mapping[str, Any]]":
+    """The metadatas of a page read with them: Chroma's schemaless values, read by name."""
+    found = page["metadatas"]
+    if found is None:
+        raise ValueError("a page read without its metadatas")
+    return found

@@ -23,6 +23,8 @@ from .corpus import SkippedFile, discover, file_sha256, read_report, shown
 from .errors import CorpusPathError
 from .formats import reader_version
 from .index import SearchIndex
+from .lexical import searchable_tokens
+from .manifest import Chunking, DocumentEntry
 from .planted import EMBEDDING as PLANTED_EMBEDDING
 from .planted import classifier
 from .token_states import TokenStateStore
@@ -56,6 +58,16 @@ def _embed(embeddings: Embeddings, texts: list[str]) -> list[list[float]]:
     for i in range(0, len(texts), EMBED_BATCH):
         vectors.extend(embeddings.embed_documents(texts[i : i + EMBED_BATCH]))
     return vectors
+
+
+def _unchanged(old: DocumentEntry, file: Path, chunking: Chunking) -> bool:
+    """The file is the one indexed, with today's chunk settings and reader. It is known
+    by its bytes: a PDF is not read again (~0.2 s a report)."""
+    return (
+        old["sha256"] == file_sha256(file)
+        and old["chunking"] == chunking
+        and old.get("reader", 0) == reader_version(file)
+    )
 
 
 def _check_folders_still_hold_reports(
@@ -122,17 +134,16 @@ def ingest(
     started = time.perf_counter()
     report = IngestReport()
     files, report.skipped = discover(paths, base)
-    chunking = {"size": chunk_size, "overlap": chunk_overlap, "version": CHUNKER_VERSION}
+    chunking: Chunking = {"size": chunk_size, "overlap": chunk_overlap, "version": CHUNKER_VERSION}
     pending = set(index.unfinished())
     damaged = index.damaged_doc_ids()
     _check_folders_still_hold_reports(index, paths, files, base)
     _forget_renamed(index, files, report)
     report.removed += _forget_linked(index, files, report.skipped)
 
-    def add(file: Path, doc_id: str, old: dict | None) -> bool:
-        try:  # an unchanged file is known by its bytes: a PDF is not read again (~0.2 s a report)
-            fresh = old and doc_id not in damaged | pending | reread and old["sha256"] == file_sha256(file)
-            if fresh and old["chunking"] == chunking and old.get("reader", 0) == reader_version(file):
+    def add(file: Path, doc_id: str, old: DocumentEntry | None) -> bool:
+        try:
+            if old is not None and doc_id not in damaged | pending | reread and _unchanged(old, file, chunking):
                 if old["path"] != str(file.resolve()) or old["file"] != shown(file, base):  # the corpus moved
                     index.relocate(doc_id, str(file.resolve()), shown(file, base))
                 report.unchanged.append(doc_id)
@@ -153,7 +164,8 @@ def ingest(
         chunks = chunk_report(doc, shown(file, base), chunk_size, chunk_overlap, left_out)
         searchable = [searchable_text(c.text, c.start, c.left_out) for c in chunks]  # embedded and counted by BM25
         vectors = _embed(embeddings, searchable)
-        entry = {
+        counted = [searchable_tokens(s) for s in searchable]  # made once: stored, and handed to BM25
+        entry: DocumentEntry = {
             "doc_id": doc_id,
             "sha256": doc.sha256,
             "path": str(file.resolve()),
@@ -175,7 +187,7 @@ def ingest(
             entry["added_by"] = added_by
         if tokens is not None:  # before the report is served, so its first question finds them
             tokens.warm([doc.title, *(u.text for u in units)])
-        index.replace_document(entry, chunks, searchable, vectors, units, sentence_vectors)
+        index.replace_document(entry, chunks, counted, vectors, units, sentence_vectors)
         if doc_id in damaged and old and old["sha256"] == doc.sha256:
             report.repaired.append(doc_id)
         else:

@@ -13,7 +13,7 @@ score or uses ranks, so no constant factor in front of the score matters.
 A changed report costs that report, not the corpus (`updated`): its old chunks leave
 the score matrix and its new ones are appended, scored with the corpus statistics of
 the last full build; once a fifth of the chunks changed that way, the next update is
-a full rebuild (`index.py`).
+a full rebuild (`lexical_upkeep.py`).
 
 Chroma's own sparse/BM25 index is not an option: single-node Chroma 1.5 refuses it
 ("Sparse vector indexing is not enabled in local").
@@ -63,6 +63,13 @@ def query_terms(query: str) -> list[str]:
     return [t for group in query_groups(query) for t in group]
 
 
+def searchable_tokens(searchable: str) -> list[str]:
+    """The tokens BM25 counts in a chunk: the normalised tokens of its searchable text
+    (`chunking.searchable_text`). Made once, at ingest: stored with the chunk in Chroma
+    and handed to the lexical index (`lexical_upkeep.py`)."""
+    return tokens(searchable)
+
+
 def _idf(n: int, df: int) -> float:
     """Lucene's BM25 IDF, as bm25s computes it, of a token in `df` of `n` chunks."""
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
@@ -82,7 +89,7 @@ class LexicalIndex:
     ) -> None:
         self._model = model
         self._ids = ids  # a chunk's slot in the score matrix; None for a slot an update emptied
-        self.fingerprint = fingerprint  # what the chunks were when it was built (see index.py)
+        self.fingerprint = fingerprint  # the reports' fingerprint when it was built (`lexical_upkeep.py`)
         self.report_keys = report_keys or {}  # each report's content key when its chunks were read
         self.stats = stats or {"avgdl": 1.0, "stale": 0}  # of the last full build; chunks changed since
         self._vocab: dict[str, int] = model.vocab_dict
@@ -98,9 +105,9 @@ class LexicalIndex:
     def build(
         cls, chunks: Iterable[tuple[str, list[str]]], fingerprint: str, report_keys: dict[str, str] | None = None
     ) -> "LexicalIndex":
-        """From (chunk id, tokens) pairs: the normalised tokens of each chunk's searchable
-        text, stored with the chunk in Chroma at ingest (`chroma.chunk_metadata`)."""
-        ids, corpus = [], []
+        """From (chunk id, tokens) pairs: each chunk's `searchable_tokens`."""
+        ids: list[str | None] = []
+        corpus = []
         for cid, chunk_tokens in chunks:
             ids.append(cid)
             corpus.append(chunk_tokens or [""])

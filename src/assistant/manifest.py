@@ -19,7 +19,7 @@ from typing import Literal, NotRequired, Protocol
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic needs it on Python 3.11
 
-from .errors import IndexCorruptError, IndexPathError
+from .errors import IndexCorruptError, IndexMismatchError, IndexPathError
 
 FORMAT = 3  # 3: chunk texts in Chroma, one file per report, a saved lexical index
 MANIFEST = "manifest.json"
@@ -110,6 +110,17 @@ def parse_entry(raw: object, where: str, index_dir: Path) -> DocumentEntry:
     return _validated(_ENTRY, raw, where, index_dir)
 
 
+def check_embedding(manifest: Manifest, embedding: str, index_dir: Path) -> None:
+    """Refuse an index built with another embedding than the one the assistant is set to."""
+    built_with = manifest.get("embedding")
+    if built_with != embedding:
+        raise IndexMismatchError(
+            f"the index at {index_dir} was built with embedding {built_with!r} but the "
+            f"assistant is set to {embedding!r}; re-ingest with `assistant ingest --rebuild` "
+            f"or set ASSISTANT_EMBEDDING={built_with!r}"
+        )
+
+
 class EntryStore(Protocol):
     """Where one generation's report entries are kept (`catalog.py`)."""
 
@@ -151,6 +162,14 @@ class ReportEntries:
         if self._done is None:
             self._done = frozenset(d for d, e in self.entries.items() if e["state"] == "done")
         return self._done
+
+    def chunk_count(self) -> int:
+        """Chunks the reports say the index holds."""
+        return sum(e["chunks"] for e in self.entries.values())
+
+    def sentence_count(self) -> int:
+        """Sentences the reports say the index holds."""
+        return sum(e["sentences"] for e in self.entries.values())
 
     def fingerprint(self) -> str:
         """Changes whenever a report is added, changed, re-chunked or removed (cached

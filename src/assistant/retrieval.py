@@ -45,11 +45,11 @@ class Scored:
 
 
 def _ranks(scores: dict[str, float]) -> dict[str, int]:
-    return {cid: r for r, cid in enumerate(sorted(scores, key=scores.get, reverse=True), start=1)}
+    return {cid: r for r, cid in enumerate(sorted(scores, key=scores.__getitem__, reverse=True), start=1)}
 
 
 def _top(scores: dict[str, float], n: int) -> dict[str, float]:
-    return {cid: scores[cid] for cid in sorted(scores, key=scores.get, reverse=True)[:n]}
+    return {cid: scores[cid] for cid in sorted(scores, key=scores.__getitem__, reverse=True)[:n]}
 
 
 def fuse(lexical: dict[str, float], dense: dict[str, float], weight: float, method: str) -> dict[str, float]:
@@ -97,7 +97,7 @@ class HybridRetriever(BaseRetriever):
             dense[cid] = float(sum(a * b for a, b in zip(vector, vec)))
         fused = fuse(lexical, dense, lexical_weight(bm25.coverage(query)), self.fusion)
         served = self.index.served  # reports whose write finished, as this process last read them
-        ranked = [c for c in sorted(fused, key=fused.get, reverse=True) if c.rsplit("#", 1)[0] in served]
+        ranked = [c for c in sorted(fused, key=fused.__getitem__, reverse=True) if c.rsplit("#", 1)[0] in served]
         # another process's ingest may have removed some from Chroma since: skipped, the next ones taken
         chunks = self.index.chunks.get_many(ranked[: self.top_k * 2])
         best = [c for c in ranked[: self.top_k * 2] if c in chunks and chunks[c].doc_id in served][: self.top_k]
