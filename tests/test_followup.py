@@ -1,7 +1,7 @@
 """The rule-based follow-up rewriter on its own (no index, no model): what reads as a
 follow-up, and the standalone question it becomes."""
 
-from assistant.followup import is_followup, rewrite_followup
+from assistant.followup import RuleRewriter, is_followup, rewrite_followup
 
 CADRES = "پورے صوبے میں اس وقت کتنے کیڈرز، سرکاری ملازمین ہیں؟"
 STANDALONE = "صوبے میں کتنے اسکول کام کر رہے ہیں اور ان کا بجٹ کیا ہے؟"
@@ -29,3 +29,13 @@ def test_a_follow_up_borrows_the_words_it_lacks_from_the_last_question():
 def test_a_standalone_question_or_a_first_one_is_left_as_it_is():
     assert rewrite_followup(STANDALONE, [CADRES]) == STANDALONE
     assert rewrite_followup("اور کمیون؟", []) == "اور کمیون؟"
+
+
+def test_a_rule_rewrite_over_the_length_limit_is_not_used():
+    """The rules add the previous question's words: a rewrite longer than a question may
+    be would fail every later question of the conversation, so the question stays as asked."""
+    previous = ["پورے صوبے میں اس وقت کتنے کیڈرز، سرکاری ملازمین ہیں؟"]
+    question = "اور کمیون کی سطح پر؟"
+    written = RuleRewriter(2000).rewrite(question, previous)
+    assert written != question and "کیڈرز" in written
+    assert RuleRewriter(len(written) - 1).rewrite(question, previous) == question

@@ -261,3 +261,24 @@ def test_the_api_is_documented_at_docs(open_url):
     assert ask["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/AskReply")
     assert "citations" in spec["components"]["schemas"]["AskReply"]["properties"]
     assert "422" in ask["responses"] and "401" in ask["responses"]
+
+
+def test_unknown_routes_and_methods_answer_in_the_apis_shape(open_url):
+    """The chat is mounted at /, yet a wrong path or method under /api and /v1 is the API's
+    404 or 405, not the chat's page or Gradio's error."""
+    with httpx.Client(base_url=open_url, timeout=60) as http:
+        wrong_method = http.get("api/ask")
+        assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
+        assert wrong_method.json()["error"] == "MethodNotAllowed"
+        unknown = http.post("v1/embeddings", json={})
+        assert unknown.status_code == 404 and "/docs" in unknown.json()["message"]
+
+
+def test_the_docs_page_needs_no_network_and_follows_the_login_rules(open_url, guarded_url):
+    with httpx.Client(base_url=open_url, timeout=60) as http:
+        page = http.get("docs").text
+        assert "cdn." not in page and "googleapis" not in page and "/docs/assets/swagger-ui-bundle.js" in page
+        assert http.get("docs/assets/swagger-ui-bundle.js").status_code == 200
+    with httpx.Client(base_url=guarded_url, timeout=60) as http:
+        assert http.get("docs").status_code == 401 and http.get("openapi.json").status_code == 401
+        assert http.get("openapi.json", auth=("staff", "right-horse")).json()["info"]["title"] == "Report assistant"

@@ -57,3 +57,10 @@ def test_the_rewriter_is_a_swappable_step(assistant):
     assert recorded.seen == [("اور ہنوئی میں؟", ["پہلا سوال"])]  # checked and trimmed; blank earlier ones dropped
     assert answer.question == CADRES and answer.answer == "17,418"
     assert pipeline.invoke(CADRES).answer == "17,418" and len(recorded.seen) == 1  # no conversation: no rewrite
+
+
+def test_small_talk_is_not_an_earlier_question(assistant):
+    """A thank-you between two questions (saved in the chat, or sent back by an API
+    client) is not what a follow-up is read against."""
+    answer = assistant.ask(COMMUNE, [CADRES, "شکریہ"])
+    assert "کیڈرز" in answer.question and answer.answer == "2،334"

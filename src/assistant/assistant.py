@@ -89,11 +89,12 @@ class Assistant:
         return self._reading
 
     def _make_rewriter(self) -> FollowUpRewriter:
+        rules = RuleRewriter(self.settings.max_question_chars)
         if self.settings.answerer != "llm":
-            return RuleRewriter()
+            return rules
         from .llm import LLMRewriter
 
-        return LLMRewriter(lambda: self.chat_model, self.settings.max_question_chars, RuleRewriter())
+        return LLMRewriter(lambda: self.chat_model, self.settings.max_question_chars, rules)
 
     def _make_answerer(self, index: SearchIndex) -> Answerer:
         extractive = ExtractiveAnswerer(

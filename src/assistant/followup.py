@@ -30,10 +30,16 @@ class FollowUpRewriter(Protocol):
 
 
 class RuleRewriter:
-    """The rules below: no model, the default."""
+    """The rules below: no model, the default. A rewrite longer than `limit` (a long
+    follow-up with the previous question's words added) is not used: the question stays
+    as asked, so a standalone question is never over the length a question may have."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
 
     def rewrite(self, question: str, previous: list[str]) -> str:
-        return rewrite_followup(question, previous)
+        written = rewrite_followup(question, previous)
+        return written if len(written) <= self.limit else question
 
 
 def is_followup(question: str) -> bool:

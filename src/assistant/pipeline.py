@@ -66,7 +66,8 @@ class QuestionPipeline:
         `question` is the standalone question that was searched). Every input is checked
         before any work starts."""
         asked = check_question(question, self.limits.question_chars)
-        earlier = check_previous(previous, self.limits.question_chars, self.limits.previous_questions)
+        checked = check_previous(previous, self.limits.question_chars, self.limits.previous_questions)
+        earlier = [q for q in checked if small_talk(q) is None]  # "thanks" is nothing to read a follow-up against
         if (reply := small_talk(asked)) is not None:
             yield reply.answer
             yield reply

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from .api import Access, TokenThrottle
+from .api.docs import add_docs
 from .api.errors import DeclaredTooLarge, add_handlers
 from .api.routes import api, openai
 from .assistant import Assistant
@@ -75,13 +76,15 @@ def create_app(
             f"refusing to serve on {settings.chat_host} without a login; add one with `assistant users add NAME` "
             "(or set ASSISTANT_CHAT_AUTH), or bind to 127.0.0.1"
         )
-    app = FastAPI(title="Report assistant", summary="Answers about the reports, with citations.")
+    app = FastAPI(title="Report assistant", summary="Answers about the reports, with citations.",
+                  docs_url=None, redoc_url=None, openapi_url=None)  # fmt: skip  # served offline: api/docs.py
     app.state.assistant = assistant
     app.state.access = Access(settings.api_token, check_login, tokens or TokenThrottle())
     add_handlers(app, settings.corpus_dir, settings.api_max_body_bytes)
     app.add_middleware(DeclaredTooLarge, limit=settings.api_max_body_bytes, prefixes=(api.prefix, openai.prefix))
     app.include_router(api, max_body_size=settings.api_max_body_bytes)
     app.include_router(openai, max_body_size=settings.api_max_body_bytes)
+    add_docs(app)
     admins = Admins(logins)
     chat = build_app(assistant, conversation_store(settings), admins)
     chat.queue(default_concurrency_limit=settings.chat_workers, max_size=settings.chat_queue_size)
@@ -121,7 +124,10 @@ class Server:
         self._thread: threading.Thread | None = None
 
     def run(self) -> None:
-        self.uvicorn.run(sockets=[self.socket])
+        try:
+            self.uvicorn.run(sockets=[self.socket])
+        finally:
+            self.socket.close()
 
     def start(self) -> "Server":
         self._thread = threading.Thread(target=self.run, name="server", daemon=True)
@@ -129,6 +135,7 @@ class Server:
         deadline = time.monotonic() + STARTUP_SECONDS
         while not self.uvicorn.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.close()
                 raise AssistantError(f"the server did not start on {self.url}; see its log")
             time.sleep(0.05)
         return self
@@ -137,7 +144,7 @@ class Server:
         self.uvicorn.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=30)
-        self.socket.close()
+        self.socket.close()  # also when it never ran
 
 
 def serve(assistant: Assistant, block: bool = True, login: LoginThrottle | None = None,

@@ -124,6 +124,10 @@ class TokenThrottle:
             log.warning("API token: %s locked for %.0f s after %d wrong tokens", source, seconds, failures.count)
 
 
+class Malformed(HTTPBasicCredentials):
+    """Basic credentials that could not be read: refused, unless the server needs no login."""
+
+
 class Utf8Basic(HTTPBasic):
     """HTTP Basic credentials read as UTF-8 (RFC 7617's charset="UTF-8"), so a login
     written in Urdu works; FastAPI's own reads ASCII only."""
@@ -135,10 +139,8 @@ class Utf8Basic(HTTPBasic):
         try:
             user, colon, password = b64decode(value, validate=True).decode("utf-8").partition(":")
         except (binascii.Error, ValueError):
-            raise Denied(401, "malformed Basic credentials") from None
-        if not colon:
-            raise Denied(401, "malformed Basic credentials: user:password expected")
-        return HTTPBasicCredentials(username=user, password=password)
+            return Malformed(username="", password="")
+        return HTTPBasicCredentials(username=user, password=password) if colon else Malformed(username="", password="")
 
 
 @dataclass
@@ -167,6 +169,8 @@ class Access:
             if not self.api_token:
                 raise Denied(503, "changing reports through the API is off: set api_token (ASSISTANT_API_TOKEN)")
             raise Denied(403, "changing reports needs the API token (Authorization: Bearer …)")
+        if isinstance(login, Malformed):
+            raise Denied(401, "malformed Basic credentials: base64 of user:password expected")
         if login is not None and self.check_login is not None:
             remembered = CLIENT.set(source)  # the login throttle counts failures per address and user
             try:

@@ -2,7 +2,6 @@
 handler per kind: never a traceback, never an absolute server path (paths under the
 corpus folder are shown relative to it)."""
 
-import logging
 import math
 import os
 import re
@@ -18,7 +17,6 @@ from ..errors import AssistantError, CorpusPathError, IndexMissingError, Invalid
 from ..library import ReportNotFoundError
 from .access import Denied
 
-log = logging.getLogger(__name__)
 STATUS = {InvalidQuestionError: 400, CorpusPathError: 400, IndexMissingError: 503, ReportNotFoundError: 404}
 NAMES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
          413: "RequestTooLarge", 429: "TooManyFailures", 503: "Unavailable"}  # fmt: skip
@@ -95,10 +93,10 @@ def add_handlers(app: FastAPI, corpus_dir: Path, body_limit: int) -> None:
             message = too_large(body_limit)
         elif exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
             message = "the request body is JSON nested too deeply; send a flat JSON object"
-        headers = {"Connection": "close"} if exc.status_code == 413 else None  # the rest is never read
-        return problem(exc.status_code, NAMES.get(exc.status_code, "Refused"), message, headers)
+        headers = {**(exc.headers or {}), **({"Connection": "close"} if exc.status_code == 413 else {})}
+        return problem(exc.status_code, NAMES.get(exc.status_code, "Refused"), message, headers or None)
 
     @app.exception_handler(Exception)
-    async def failed(request: Request, exc: Exception) -> JSONResponse:  # logged in full; the caller gets a line
-        log.error("API request failed", exc_info=exc)
+    async def failed(request: Request, exc: Exception) -> JSONResponse:
+        """The caller gets one line; Starlette raises the error on, and the server logs it in full."""
         return problem(500, "InternalError", "the server failed; see its log")

@@ -25,8 +25,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
+from fastapi.routing import APIRoute
 
 from ..answers import Answer, location_label
 from ..assistant import Assistant
@@ -186,3 +187,31 @@ def under(root: Path, path: object) -> Path:
     if not resolved.is_relative_to(root.resolve()):
         raise CorpusPathError(f"{path!r} is outside the corpus folder; the API ingests only what lies under it")
     return resolved
+
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def refuse_unknown(router: APIRouter) -> None:
+    """Any other path under the router's prefix is answered in the API's own shape, not by
+    the chat mounted at `/`: 405 naming the methods a path takes, else 404. Added after
+    every route of the router, so only what none of them matches comes here."""
+
+    def no_route(request: Request) -> None:
+        path = request.url.path
+        allowed = sorted(
+            method
+            for route in router.routes
+            if isinstance(route, APIRoute) and route.endpoint is not no_route and route.path_regex.match(path)
+            for method in route.methods or ()
+        )
+        if allowed:
+            raise HTTPException(405, f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                                headers={"Allow": ", ".join(allowed)})  # fmt: skip
+        raise HTTPException(404, f"no such API route: {path} (the routes are listed at /docs)")
+
+    router.api_route("/{rest:path}", methods=METHODS, include_in_schema=False)(no_route)
+
+
+refuse_unknown(api)
+refuse_unknown(openai)

@@ -95,7 +95,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
             shown[listed] = gr.update(value=None)
         return shown
 
-    def cleared(session: Session, request: gr.Request) -> dict:
+    def cleared(session: Session) -> dict:
         return shown_conversation(session, None)
 
     def open_source(chosen: str | None):
@@ -150,6 +150,8 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
         history.append({"role": "assistant", "content": ""})
         answer: Answer | None = None
         written = ""
+        # the conversation asked in; another opened meanwhile (New chat, the list) is left as it is
+        view, asked_in = session.view, session.conversation_id
         try:
             for piece in assistant.stream(message, session.earlier(assistant.settings.max_previous_questions)):
                 if isinstance(piece, Answer):
@@ -158,13 +160,15 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
                 first = not written
                 written += piece
                 history[-1]["content"] = inert(written)
-                # the box is emptied once, with the first piece: typing goes on meanwhile
-                yield {chatbot: history, box: ""} if first else {chatbot: history}
+                if session.view == view:  # the box is emptied once, with the first piece: typing goes on meanwhile
+                    yield {chatbot: history, box: ""} if first else {chatbot: history}
         except Exception as exc:  # shown to the user as a short message, logged in full
             if not isinstance(exc, AssistantError):
                 log.exception("chat request failed")
+            if session.view != view:
+                return
             history[-1]["content"] = friendly_error(exc)
-            session.answered(Bubble(), session.conversation_id)
+            session.answered(Bubble(), asked_in)
             failed = {chatbot: history, sources: "", picker: no_sources()}
             if not written:  # the question goes back in the box, to be corrected rather than typed again
                 failed[box] = message
@@ -173,7 +177,9 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
         assert answer is not None  # the pipeline's last item
         history[-1]["content"] = chat_text(answer)
         user = _user(request)
-        conversation_id, turn_id = save(user, session.conversation_id, message, answer)
+        conversation_id, turn_id = save(user, asked_in, message, answer)  # saved where it was asked, in any case
+        if session.view != view:
+            return
         session.answered(Bubble(answer.question, turn_id), conversation_id)
         done = {chatbot: history, sources: sources_html(answer, answer.question), picker: openable(answer)}
         if not written:
