@@ -66,8 +66,10 @@ class SearchIndex:
         disagree with the reports' counts are refused."""
         catalog = catalog_for(index_dir, chroma_url)
         generations = Generations(index_dir, catalog, chroma_url)
-        manifest = generations.live()
+        # the published version first: a rebuild committed while the manifest is read is
+        # then newer than what this process holds, and the next question reloads it
         refresher = Refresher(catalog, index_dir, chroma_url)
+        manifest = generations.live()
         check_embedding(manifest, embedding, index_dir)
         reports = catalog.entries(manifest["generation"]).load()
         store = ChunkStore.open(index_dir, chroma_url, embedding, manifest["generation"], create=False)

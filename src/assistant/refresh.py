@@ -39,7 +39,7 @@ class Refresher:
         self.catalog = catalog
         self.index_dir = index_dir
         self.chroma_url = chroma_url
-        self.version = catalog.version()  # asked before the report entries are read
+        self.version = catalog.version()  # asked before the manifest and the report entries are read
         self._checked = time.monotonic()
         self._asking = threading.Lock()  # one thread asks the catalog; the others go on answering
 

@@ -28,7 +28,7 @@ from ..conversations import (
     Vote,
     conversation_markdown,
 )
-from ..errors import AssistantError, IndexMissingError
+from ..errors import AssistantError
 from ..formats import SUFFIXES
 from ..uploads import stage
 from .exports import EXPORT_KEEP_SECONDS, download_copy, export_folder, safe_title
@@ -47,7 +47,17 @@ from .page import (
     TOGGLE_THEME,
     who_html,
 )
-from .render import chat_text, context_html, inert, source_choices, sources_html, upload_summary, urdu_first
+from .render import (
+    chat_history,
+    chat_text,
+    context_html,
+    friendly_error,
+    inert,
+    source_choices,
+    sources_html,
+    upload_summary,
+    urdu_first,
+)
 from .session import Bubble, Session
 
 log = logging.getLogger(__name__)
@@ -82,7 +92,7 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
         last = turns[-1] if turns else None
         votes = [{"up": "Like", "down": "Dislike"}.get(t.vote or "") for t in turns]  # earlier votes shown
         shown = {
-            chatbot: gr.update(value=_history(conversation) if conversation else [], feedback_value=votes),
+            chatbot: gr.update(value=chat_history(conversation) if conversation else [], feedback_value=votes),
             sources: sources_html(last.answer, last.standalone) if last else "",
             title: conversation.title if conversation else "",
             feedback_panel: gr.update(visible=False),
@@ -401,30 +411,9 @@ def build_app(assistant: Assistant, store: ConversationStore, admins: Container[
     return app
 
 
-def friendly_error(exc: Exception) -> str:
-    """A short message with what to do; never a traceback. Marked as a failure, so its
-    bubble offers no 👍/👎 (CSS): there is no answer to judge."""
-    if isinstance(exc, IndexMissingError):
-        said = ("ابھی کوئی رپورٹ نہیں: منتظم «رپورٹس شامل کریں» سے شامل کرے۔ · No reports yet: an admin adds them "
-                "with «Add reports» (or `assistant ingest` on the server), then ask again.")  # fmt: skip
-    elif isinstance(exc, AssistantError):  # written to be read by users: what is wrong, what to do
-        said = inert(urdu_first(exc))
-    else:
-        said = SERVER_FAILED
-    return f'<span class="answer-failed">⚠️ {said}</span>'
-
-
 def _user(request: gr.Request | None) -> str:
     """The chat login of the person asking ("" without a login)."""
     return (getattr(request, "username", None) or "") if request else ""
-
-
-def _history(conversation: Conversation) -> list[dict]:
-    messages = []
-    for turn in conversation.turns:
-        messages.append({"role": "user", "content": inert(turn.question)})
-        messages.append({"role": "assistant", "content": chat_text(turn.answer)})
-    return messages
 
 
 def shown_error(exc: AssistantError) -> gr.Error:

@@ -7,7 +7,7 @@ import re
 from html import escape
 
 from ..answers import Answer, location_label
-from ..conversations import ConversationInputError, ConversationNotFound
+from ..conversations import Conversation, ConversationInputError, ConversationNotFound
 from ..corpus import SkippedFile
 from ..errors import (
     AssistantError,
@@ -17,6 +17,7 @@ from ..errors import (
     IndexCorruptError,
     IndexEmptyError,
     IndexMismatchError,
+    IndexMissingError,
     IndexPathError,
     InvalidQuestionError,
 )
@@ -24,6 +25,7 @@ from ..ingest import IngestReport
 from ..library import ReportNotFoundError
 from ..normalize import language
 from ..preview import SourceUnavailableError
+from .page import SERVER_FAILED
 
 SEARCHED = {"ur": "تلاش کیا گیا سوال", "en": "Searched for"}
 FILE = {"ur": "فائل", "en": "File"}
@@ -172,3 +174,25 @@ def upload_summary(report: IngestReport | None, refused: list[SkippedFile]) -> s
         refused = [*refused, *report.skipped]
     lines += [f"⚠️ {inert(s.path.name)}: {inert(s.reason)}" for s in refused]
     return "\n\n".join(lines) or "Nothing to add."
+
+
+def friendly_error(exc: Exception) -> str:
+    """A short message with what to do; never a traceback. Marked as a failure, so its
+    bubble offers no 👍/👎 (CSS): there is no answer to judge."""
+    if isinstance(exc, IndexMissingError):
+        said = ("ابھی کوئی رپورٹ نہیں: منتظم «رپورٹس شامل کریں» سے شامل کرے۔ · No reports yet: an admin adds them "
+                "with «Add reports» (or `assistant ingest` on the server), then ask again.")  # fmt: skip
+    elif isinstance(exc, AssistantError):  # written to be read by users: what is wrong, what to do
+        said = inert(urdu_first(exc))
+    else:
+        said = SERVER_FAILED
+    return f'<span class="answer-failed">⚠️ {said}</span>'
+
+
+def chat_history(conversation: Conversation) -> list[dict]:
+    """A saved conversation as the chat shows it: each question, then its answer."""
+    messages = []
+    for turn in conversation.turns:
+        messages.append({"role": "user", "content": inert(turn.question)})
+        messages.append({"role": "assistant", "content": chat_text(turn.answer)})
+    return messages
